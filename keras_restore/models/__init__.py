@@ -1,0 +1,23 @@
+"""Model builders and the model zoo (:mod:`keras_restore.models.registry`)."""
+
+from keras_restore.models.classifiers import m1, m2
+from keras_restore.models.layers import Clip
+from keras_restore.models.registry import (
+    MODELS,
+    ModelSpec,
+    build,
+    get_spec,
+    load_keras_file,
+    load_model,
+    models_dir,
+    read_manifest,
+    sha256,
+    shipped,
+)
+from keras_restore.models.restorers import restorer_cifar10, restorer_mnist
+
+__all__ = [
+    "MODELS", "ModelSpec", "Clip", "build", "get_spec", "load_keras_file", "load_model",
+    "models_dir", "read_manifest", "sha256", "shipped", "m1", "m2", "restorer_mnist",
+    "restorer_cifar10",
+]

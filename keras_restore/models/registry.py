@@ -1,0 +1,147 @@
+"""The model zoo: one registry of name -> builder, paper, reported numbers, shipped file.
+
+Like RobustBench: ``build(name)`` makes an untrained model, ``load_model(name)`` loads the shipped
+``.keras`` file after checking its sha256 against ``saved_models/manifest.json``. The manifest is
+written by the training pipeline (``keras_restore.pipeline``) when it ships a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import keras
+
+from keras_restore.models import classifiers, restorers
+
+PRIMARY = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    builder: Callable
+    kwargs: dict = field(default_factory=dict)
+    dataset: str = "mnist"
+    kind: str = "classifier"  # or "restorer"
+    paper: str = PRIMARY
+    table: str = ""
+    reported: dict = field(default_factory=dict)  # the paper's numbers, e.g. {"accuracy": 99.0}
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.keras"
+
+    def build(self, **overrides) -> keras.Model:
+        return self.builder(**{**self.kwargs, **overrides})
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("m1", classifiers.m1, table="Table 3", reported={"accuracy": 99.0}),
+        ModelSpec("m2", classifiers.m2, table="Table 3", reported={"accuracy": 97.4}),
+        ModelSpec("restorer_mnist", restorers.restorer_mnist, {"variant": "stable"},
+                  kind="restorer", table="Table 1 (stable variant)"),
+        ModelSpec("restorer_mnist_paper", restorers.restorer_mnist, {"variant": "paper"},
+                  kind="restorer", table="Table 1 (literal)"),
+        ModelSpec("restorer_cifar10", restorers.restorer_cifar10, {"variant": "paper"},
+                  dataset="cifar10", kind="restorer", table="Table 2"),
+    )
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ValueError(f"Unknown model {name!r}; expected one of: {', '.join(sorted(MODELS))}.")
+    return MODELS[name]
+
+
+def build(name: str, **overrides) -> keras.Model:
+    """Build the untrained model registered as ``name`` (keyword overrides go to its builder)."""
+    return get_spec(name).build(**overrides)
+
+
+def models_dir() -> Path:
+    """Where shipped models live: ``$KERAS_RESTORE_MODELS``, else ``saved_models/`` of the repo."""
+    env = os.environ.get("KERAS_RESTORE_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "saved_models"
+
+
+def sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_manifest(directory=None) -> dict:
+    path = Path(directory or models_dir()) / "manifest.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"Model manifest {path} is corrupt: {e}.") from None
+
+
+def load_keras_file(path, expected_spec: ModelSpec | None = None) -> keras.Model:
+    """Load a ``.keras`` file (safe mode on) with clear errors for missing/corrupt files."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"Model file {path} does not exist.")
+    if path.suffix != ".keras":
+        raise ValueError(f"Model file {path} must be a `.keras` file, got suffix {path.suffix!r}.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"Model file {path} is corrupt: not a valid .keras (zip) archive.")
+    import keras_restore.models.layers  # noqa: F401  (registers Clip)
+
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as e:  # noqa: BLE001 - re-raised with the path
+        raise ValueError(f"Model file {path} is corrupt or not a Keras model: {e}") from None
+    if expected_spec is not None:
+        reference = expected_spec.build()
+        if reference.count_params() != model.count_params() or [
+            tuple(w.shape) for w in reference.weights
+        ] != [tuple(w.shape) for w in model.weights]:
+            raise ValueError(
+                f"Model file {path} does not hold the {expected_spec.name!r} architecture "
+                f"({model.count_params()} parameters, expected {reference.count_params()})."
+            )
+    return model
+
+
+def load_model(name: str, directory=None, verify: bool = True) -> keras.Model:
+    """Load the shipped, trained model ``name`` from ``saved_models/`` (sha256-checked)."""
+    spec = get_spec(name)
+    directory = Path(directory or models_dir())
+    path = directory / spec.file
+    manifest = read_manifest(directory)
+    if name not in manifest:
+        raise FileNotFoundError(
+            f"No trained {name!r} is shipped in {directory} (no manifest entry); train it with "
+            f"`keras-restore train {name}` or a reproduce/ script with --retrain --ship."
+        )
+    if not path.exists():
+        raise FileNotFoundError(f"Model file {path} listed in the manifest is missing.")
+    if verify:
+        digest = sha256(path)
+        if digest != manifest[name]["sha256"]:
+            raise ValueError(
+                f"Model file {path} is corrupt: sha256 {digest[:12]}… does not match the "
+                f"manifest's {manifest[name]['sha256'][:12]}…."
+            )
+    return load_keras_file(path, spec)
+
+
+def shipped() -> dict:
+    """Manifest entries of the shipped models whose file exists."""
+    directory = models_dir()
+    return {k: v for k, v in read_manifest(directory).items() if (directory / f"{k}.keras").exists()}

@@ -1,0 +1,66 @@
+"""Runtime settings in one place: threads, determinism, seeds and the precision policy.
+
+Measured on the 2-core AMD EPYC CPU this package is developed on (see ``benchmarks/``):
+intra-op threads = all cores and inter-op = 1 is best for the restorers' convolutions; XLA is not
+used on CPU (compiling the Table 1 restorer's training step did not finish in 15 minutes,
+``../shared/FINDINGS.md``). On a visible GPU the ``mixed_float16`` policy is chosen automatically;
+``KERAS_RESTORE_PRECISION`` (``float32`` / ``mixed_float16`` / ``mixed_bfloat16``) overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+
+_CONFIGURED = False
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def configure(threads: int | None = None, deterministic: bool = True) -> None:
+    """Set TensorFlow's thread pools and op determinism (idempotent; call before building graphs)."""
+    global _CONFIGURED
+    import tensorflow as tf
+
+    if _CONFIGURED:
+        return
+    n = threads or os.cpu_count() or 1
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TF already initialised its pools: keep them.
+        pass
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    _CONFIGURED = True
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy, TensorFlow and Keras from one integer."""
+    import keras
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+
+
+def choose_precision(policy: str | None = None) -> str:
+    """Pick the Keras dtype policy: argument, else $KERAS_RESTORE_PRECISION, else GPU -> mixed_float16."""
+    import tensorflow as tf
+
+    chosen = policy or os.environ.get("KERAS_RESTORE_PRECISION")
+    if chosen is None:
+        chosen = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+    if chosen not in PRECISIONS:
+        source = "policy" if policy else "KERAS_RESTORE_PRECISION"
+        raise ValueError(f"`{source}` must be one of {', '.join(PRECISIONS)}, got {chosen!r}.")
+    return chosen
+
+
+def set_precision(policy: str | None = None) -> str:
+    import keras
+
+    chosen = choose_precision(policy)
+    keras.mixed_precision.set_global_policy(chosen)
+    return chosen

@@ -1,0 +1,60 @@
+"""Figures like the paper's: Fig. 2 (original / adversarial / restored examples per attack) and
+Fig. 4 (success rate per target and attack, ours beside the paper's)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keras_restore.pipeline import io
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def examples_figure(examples: dict, path, spec, per_attack: int = 2):
+    """Rows original / adversarial / restored; ``per_attack`` images per (target, attack)."""
+    plt = _plt()
+    keys = list(examples)
+    cols = len(keys) * per_attack
+    fig, axes = plt.subplots(3, cols, figsize=(cols * 0.9, 3.2), squeeze=False)
+    for k, key in enumerate(keys):
+        for j in range(per_attack):
+            c = k * per_attack + j
+            for r, images in enumerate(examples[key]):
+                ax = axes[r, c]
+                ax.axis("off")
+                if j < len(images):
+                    img = np.clip(images[j], 0, 1)
+                    ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
+            axes[0, c].set_title(f"{key[0]}\n{key[1]}" if j == 0 else "", fontsize=7)
+    for r, name in enumerate(("original", "adversarial", "restored")):
+        axes[r, 0].text(-0.3, 0.5, name, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
+    fig.suptitle(f"{spec.title} - examples (like the paper's Fig. 2)", fontsize=9)
+    io.save_figure(fig, path)
+    plt.close(fig)
+
+
+def bar_chart(long_rows: list[dict], path, spec):
+    """Success rate per attack, one panel per target, ours vs the paper (like Fig. 4)."""
+    plt = _plt()
+    targets = list(dict.fromkeys(r["target"] for r in long_rows))
+    fig, axes = plt.subplots(1, len(targets), figsize=(5 * len(targets), 3.2), squeeze=False)
+    for ax, label in zip(axes[0], targets):
+        rows = [r for r in long_rows if r["target"] == label]
+        xs = np.arange(len(rows))
+        ax.bar(xs - 0.2, [r["success_rate"] for r in rows], 0.4, label="ours")
+        ax.bar(xs + 0.2, [r["success_rate_paper"] or 0 for r in rows], 0.4, label="paper")
+        ax.set_xticks(xs, [r["attack"] for r in rows])
+        ax.set_ylim(0, 110)
+        ax.set_title(f"{label}", fontsize=9)
+        ax.set_ylabel("success rate (%)")
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(spec.title, fontsize=9)
+    io.save_figure(fig, path)
+    plt.close(fig)

@@ -1,0 +1,319 @@
+"""The five phases of Ali et al. (2021), Section 3 / Fig. 1, for any :class:`TableSpec`.
+
+I.   Targets: train (or load the shipped) target classifiers; test accuracy.
+II.  Attacks: adversarial test sets from the first ``n_eval`` test images each target classifies
+     correctly, one per attack (default parameters from :mod:`keras_restore.attacks.config`).
+III. No defense: each target's accuracy on its adversarial sets.
+IV.  Restorer: trained to map adversarial -> clean on pairs made from the *training* split:
+     ``n_pairs`` training images, each attacked once by one of the (target x attack)
+     combinations (round robin), mixed; MSE loss (CRU-Net Eq. 9-10).
+V.   Restore the adversarial test sets, classify again: restored accuracy, success rate
+     (Eq. 6-8), SSIM and PSNR of restored vs original images.
+
+Everything expensive is cached under ``cache_dir`` and keyed by what determines it (model
+weights fingerprint, attack and parameters, data source, image indices, seed), written atomically:
+an interrupted run, re-run with the same arguments, resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from keras_restore import __version__, data, runtime
+from keras_restore.pipeline import io
+from keras_restore.pipeline.scales import Scale
+from keras_restore.pipeline.tables import ATTACK_OF_COLUMN, TableSpec
+
+
+def fingerprint(model) -> str:
+    """sha256 (12 hex digits) of a model's weights: identifies trained models in cache keys."""
+    h = hashlib.sha256()
+    for w in model.weights:
+        h.update(np.ascontiguousarray(np.asarray(w)).tobytes())
+    return h.hexdigest()[:12]
+
+
+def _key(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def save_model_atomic(model, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+class Run:
+    """State of one table run (see :func:`run_table`)."""
+
+    def __init__(self, spec: TableSpec, scale: Scale, *, data_dir, out_dir, cache_dir, seed,
+                 columns, ship, progress, log):
+        from keras_restore import models
+
+        self.spec, self.scale, self.seed = spec, scale, int(seed)
+        self.data_dir, self.out_dir, self.cache = data_dir, Path(out_dir), Path(cache_dir)
+        self.columns = list(columns or spec.columns)
+        unknown = [c for c in self.columns if c not in spec.columns]
+        if unknown:
+            raise ValueError(f"Unknown attack column(s) {unknown}; expected some of: {', '.join(spec.columns)}.")
+        self.ship, self.progress, self.log = ship, progress, log
+        self.shipped = models.shipped() if scale.pretrained else {}
+        self.meta: dict = {"timings": {}}
+        self.source = data.source_label(spec.dataset, data_dir)
+
+    # ---------------------------------------------------------------- Phase I
+    def target(self, label: str, name: str, x_train, y_train, x_test, y_test):
+        from keras_restore import models, training
+        from keras_restore.defense import accuracy
+
+        if name in self.shipped:
+            model = models.load_model(name)
+            record = {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+            self.log(f"[I] {label}: loaded shipped {name}.keras")
+        else:
+            epochs = self.scale.target_epochs[name]
+            limit = self.scale.target_train_limit
+            key = _key(name, epochs, limit, self.seed, self.source)
+            path = self.cache / "models" / f"{name}-{key}.keras"
+            cfg = training.TrainConfig(epochs=epochs, seed=self.seed)
+            record_path = path.with_suffix(".json")
+            if path.exists() and record_path.exists():
+                model = models.load_keras_file(path)
+                record = json.loads(record_path.read_text())
+                self.log(f"[I] {label}: cached {path.name}")
+            else:
+                self.log(f"[I] {label}: training {name} for {epochs} epoch(s) on "
+                         f"{limit or len(x_train)} images")
+                runtime.seed_everything(self.seed)
+                model = models.build(name)
+                xt, yt = (x_train[:limit], y_train[:limit]) if limit else (x_train, y_train)
+                record = training.train_classifier(model, xt, yt, cfg, checkpoint_dir=self.cache / "ckpt" / f"{name}-{key}",
+                                                   verbose=2 if self.progress else 0)
+                record["source"] = f"trained ({self.scale.name} scale)"
+                save_model_atomic(model, path)
+                io.write_json(record_path, record)
+            record["cache_file"] = str(path)
+        record["test_accuracy"] = accuracy(model, x_test, y_test, 256)
+        self.log(f"[I] {label}: test accuracy {record['test_accuracy']:.2f}% "
+                 f"(paper {self.spec.paper_accuracy.get(label, float('nan'))}%)")
+        return model, record
+
+    # ---------------------------------------------------------------- Phase II
+    def attack(self, model, attack: str, x, y, tag: str):
+        from keras_restore import attacks
+
+        params = {**attacks.default_params(attack, self.spec.dataset),
+                  **self.scale.attack_overrides.get(attack, {})}
+        seed = int(_key(self.seed, tag, attack), 16) % (2**31)
+        key = _key(fingerprint(model), attack, params, self.source, tag, len(x),
+                   hashlib.sha256(x.tobytes()).hexdigest(), seed)
+        path = self.cache / "attacks" / f"{tag}-{attack}-{key}.npz"
+        cached = io.load_npz(path)
+        start = time.time()
+        if cached is not None and cached["x_adv"].shape == x.shape:
+            x_adv, was_cached = cached["x_adv"], True
+        else:
+            x_adv = attacks.generate(attack, model, x, y, dataset=self.spec.dataset,
+                                     progress=self.progress, seed=seed, **self.scale.attack_overrides.get(attack, {}))
+            io.save_npz(path, x_adv=x_adv)
+            was_cached = False
+        return x_adv, {"params": params, "seed": seed, "cached": was_cached,
+                       "seconds": round(time.time() - start, 1), "source": attacks.default_source(attack, self.spec.dataset)}
+
+    # ---------------------------------------------------------------- Phase IV
+    def restorer(self, targets: dict, x_train, y_train):
+        from keras_restore import models, training
+
+        name = self.spec.restorer
+        if name in self.shipped:
+            self.log(f"[IV] loaded shipped {name}.keras")
+            return models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+        combos = [(label, col) for label in targets for col in self.spec.columns]
+        order = np.random.default_rng(self.seed).permutation(len(x_train))[: self.scale.n_pairs]
+        fps = {label: fingerprint(m) for label, m in targets.items()}
+        key = _key(name, fps, self.scale.n_pairs, self.scale.restorer_epochs, self.scale.restorer_batch,
+                   self.scale.restorer_lr, self.seed, self.source, self.scale.attack_overrides)
+        path = self.cache / "models" / f"{name}-{key}.keras"
+        record_path = path.with_suffix(".json")
+        if path.exists() and record_path.exists():
+            self.log(f"[IV] cached restorer {path.name}")
+            return models.load_keras_file(path), json.loads(record_path.read_text())
+        adv_parts, clean_parts, pair_info = [], [], {}
+        for i, (label, col) in enumerate(combos):
+            idx = order[i:: len(combos)]
+            x_adv, info = self.attack(targets[label], ATTACK_OF_COLUMN[col], x_train[idx], y_train[idx],
+                                      tag=f"{label}-train-pairs")
+            adv_parts.append(x_adv)
+            clean_parts.append(x_train[idx])
+            pair_info[f"{label}/{col}"] = {"n": int(len(idx)), "seconds": info["seconds"], "cached": info["cached"]}
+            took = "cached" if info["cached"] else f"{info['seconds']} s"
+            self.log(f"[IV] pairs {label}/{col}: {len(idx)} ({took})")
+        x_adv, x_clean = training.shuffled_pairs(np.concatenate(adv_parts), np.concatenate(clean_parts), self.seed)
+        cfg = training.TrainConfig(epochs=self.scale.restorer_epochs, batch_size=self.scale.restorer_batch,
+                                   learning_rate=self.scale.restorer_lr, seed=self.seed)
+        self.log(f"[IV] training {name} on {len(x_adv)} pairs for {cfg.epochs} epoch(s)")
+        runtime.seed_everything(self.seed)
+        model = models.build(name)
+        record = training.train_restorer(model, x_adv, x_clean, cfg, checkpoint_dir=self.cache / "ckpt" / f"{name}-{key}",
+                                         verbose=2 if self.progress else 0)
+        record.update(source=f"trained ({self.scale.name} scale)", pairs=pair_info,
+                      pair_recipe="each training image attacked once by one (target, attack) combination, round robin, mixed")
+        save_model_atomic(model, path)
+        io.write_json(record_path, record)
+        return model, record
+
+    # ---------------------------------------------------------------- shipping
+    def ship_model(self, name: str, model, record: dict, metrics: dict):
+        from keras_restore import models
+
+        directory = models.models_dir()
+        dest = save_model_atomic(model, directory / f"{name}.keras")
+        manifest = models.read_manifest(directory)
+        spec = models.get_spec(name)
+        manifest[name] = {
+            "sha256": models.sha256(dest), "bytes": dest.stat().st_size,
+            "builder": spec.builder.__name__, "kwargs": spec.kwargs, "paper": spec.paper, "table": spec.table,
+            "scale": self.scale.name, "seed": self.seed, "data": self.source,
+            "training": {k: v for k, v in record.items() if k not in ("history", "cache_file", "pairs")},
+            "metrics": metrics, "keras": _versions()["keras"], "tensorflow": _versions()["tensorflow"],
+            "package_version": __version__,
+        }
+        io.write_json(directory / "manifest.json", manifest)
+        self.log(f"[ship] {dest} ({dest.stat().st_size / 1e6:.1f} MB)")
+
+
+def _versions() -> dict:
+    import keras
+    import tensorflow as tf
+
+    return {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version(),
+            "numpy": np.__version__, "keras_restore": __version__}
+
+
+def correctly_classified(model, x, y, n: int):
+    """Indices of the first ``n`` images ``model`` classifies correctly."""
+    from keras_restore.defense import predict
+
+    pred = predict(model, x, 256).argmax(axis=1)
+    idx = np.flatnonzero(pred == y)[:n]
+    return idx
+
+
+def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduce/results",
+              cache_dir="reproduce/cache", seed: int = 0, columns=None, ship: bool = False,
+              progress: bool = True, log=print) -> dict:
+    """Run all five phases for ``spec`` at ``scale``; write CSVs, metadata and figures.
+
+    Returns a dict with ``rows`` (wide table), ``long`` (per target x attack) and ``meta``.
+    """
+    from keras_restore.defense import RestorerDefense, accuracy, predict
+    from keras_restore.pipeline import figures, report
+
+    t0 = time.time()
+    runtime.configure()
+    runtime.seed_everything(seed)
+    run = Run(spec, scale, data_dir=data_dir, out_dir=out_dir, cache_dir=cache_dir, seed=seed,
+              columns=columns, ship=ship, progress=progress, log=log)
+    log(f"== {spec.title} | scale: {scale.name} ({scale.note}) | data: {run.source} | seed {seed}")
+    x_train, y_train = data.load_arrays(spec.dataset, "train", data_dir)
+    x_test, y_test = data.load_arrays(spec.dataset, "test", data_dir)
+
+    t = time.time()
+    targets, target_records = {}, {}
+    for label, name in spec.targets.items():
+        targets[label], target_records[label] = run.target(label, name, x_train, y_train, x_test, y_test)
+    run.meta["timings"]["phase1_targets_s"] = round(time.time() - t, 1)
+
+    t = time.time()
+    eval_sets, adv_sets, attack_info = {}, {}, {}
+    for label, model in targets.items():
+        idx = correctly_classified(model, x_test, y_test, scale.n_eval)
+        eval_sets[label] = idx
+        for col in run.columns:
+            attack = ATTACK_OF_COLUMN[col]
+            adv_sets[label, col], attack_info[label, col] = run.attack(
+                model, attack, x_test[idx], y_test[idx], tag=f"{label}-test")
+            log(f"[II] {label}/{col}: {len(idx)} images "
+                f"({'cached' if attack_info[label, col]['cached'] else str(attack_info[label, col]['seconds']) + ' s'})")
+    run.meta["timings"]["phase2_attacks_s"] = round(time.time() - t, 1)
+
+    t = time.time()
+    restorer, restorer_record = run.restorer(targets, x_train, y_train)
+    run.meta["timings"]["phase4_restorer_s"] = round(time.time() - t, 1)
+
+    t = time.time()
+    long_rows, examples = [], {}
+    clean_restored = {}
+    for label, model in targets.items():
+        idx = eval_sets[label]
+        defense = RestorerDefense(restorer, model)
+        x_clean, y = x_test[idx], y_test[idx]
+        clean_restored[label] = accuracy(model, predict(restorer, x_clean, 128), y, 256)
+        for col in run.columns:
+            ts = time.time()
+            metrics, restored = defense.evaluate(x_clean, adv_sets[label, col], y)
+            info = attack_info[label, col]
+            paper = spec.paper.get(label, {}).get(col)
+            long_rows.append({
+                "table": spec.name, "target": label, "target_model": spec.targets[label], "attack": col,
+                "attack_fn": ATTACK_OF_COLUMN[col], **{k: metrics[k] for k in (
+                    "n_images", "original_accuracy", "adversarial_accuracy", "restored_accuracy", "success_rate")},
+                "success_rate_paper": paper,
+                "success_rate_delta": None if paper is None else metrics["success_rate"] - paper,
+                "clean_through_restorer_accuracy": clean_restored[label],
+                **{k: metrics[k] for k in ("ssim_restored", "psnr_restored", "ssim_adversarial",
+                                           "psnr_adversarial", "linf_adversarial", "l2_adversarial")},
+                "attack_params": info["params"], "attack_seed": info["seed"], "attack_cached": info["cached"],
+                "attack_seconds": info["seconds"], "restore_eval_seconds": round(time.time() - ts, 1),
+                "restorer": spec.restorer, "scale": scale.name, "seed": seed, "data_source": run.source,
+                "package_version": __version__,
+            })
+            examples[label, col] = (x_clean[:3], adv_sets[label, col][:3], restored[:3])
+            log(f"[V] {label}/{col}: adversarial {metrics['adversarial_accuracy']:.2f}% -> restored "
+                f"{metrics['restored_accuracy']:.2f}% | success {metrics['success_rate']:.2f}% (paper {paper})")
+    run.meta["timings"]["phase5_evaluate_s"] = round(time.time() - t, 1)
+
+    wall = round(time.time() - t0, 1)
+    for row in long_rows:
+        row["run_wall_seconds"] = wall
+    wide = report.wide_rows(spec, long_rows, run.columns, target_records)
+    run.meta.update({
+        "table": spec.name, "title": spec.title, "paper": spec.source, "scale": scale.as_dict(), "seed": seed,
+        "data_source": run.source, "columns": run.columns,
+        "targets": {label: {k: v for k, v in r.items() if k != "history"} | {"history": r.get("history")}
+                    for label, r in target_records.items()},
+        "restorer": {"name": spec.restorer, **restorer_record},
+        "attacks": {f"{label}/{col}": v for (label, col), v in attack_info.items()},
+        "eval_images": {label: int(len(idx)) for label, idx in eval_sets.items()},
+        "clean_through_restorer_accuracy": clean_restored,
+        "metric_definitions": report.METRICS,
+        "versions": _versions(), "machine": {"cpu": report.cpu_name(), "cores": os.cpu_count()},
+        "wall_seconds": wall,
+    })
+    out = Path(out_dir)
+    io.write_csv(out / f"{spec.name}.csv", wide)
+    io.write_csv(out / f"{spec.name}_long.csv", long_rows)
+    io.write_json(out / f"{spec.name}.meta.json", run.meta)
+    figures.examples_figure(examples, out / f"{spec.name}_examples.png", spec)
+    figures.bar_chart(long_rows, out / f"{spec.name}_bars.png", spec)
+    log(f"== wrote {out / spec.name}.csv (+ _long.csv, .meta.json, figures) in {wall:.0f} s")
+    if ship:
+        for label, name in spec.targets.items():
+            if not target_records[label]["source"].startswith("saved_models"):
+                run.ship_model(name, targets[label], target_records[label],
+                               {"test_accuracy": target_records[label]["test_accuracy"]})
+        if not restorer_record["source"].startswith("saved_models"):
+            run.ship_model(spec.restorer, restorer, restorer_record,
+                           {"clean_through_restorer_accuracy": clean_restored})
+    return {"rows": wide, "long": long_rows, "meta": run.meta}

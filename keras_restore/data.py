@@ -102,6 +102,8 @@ def source_label(name: str, data_dir=None) -> str:
 
 
 def _read_npz(path: Path, name: str, split: str):
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"Dataset file {path} is corrupt or not an .npz archive (not a zip file).")
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in (f"x_{split}", f"y_{split}") if k not in f.files]

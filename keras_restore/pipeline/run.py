@@ -33,6 +33,10 @@ from keras_restore.pipeline.scales import Scale
 from keras_restore.pipeline.tables import ATTACK_OF_COLUMN, TableSpec
 
 
+PAIR_RECIPE = ("each of n_pairs training images (seeded order) attacked once by one (target, attack) "
+               "combination, round robin, then mixed")
+
+
 def fingerprint(model) -> str:
     """sha256 (12 hex digits) of a model's weights: identifies trained models in cache keys."""
     h = hashlib.sha256()
@@ -132,26 +136,16 @@ class Run:
                        "seconds": round(time.time() - start, 1), "source": attacks.default_source(attack, self.spec.dataset)}
 
     # ---------------------------------------------------------------- Phase IV
-    def restorer(self, targets: dict, x_train, y_train):
-        from keras_restore import models, training
+    def pairs(self, targets: dict, x_train, y_train):
+        """(adversarial, clean) training pairs: ``n_pairs`` training images, each attacked once
+        by one (target, attack) combination (round robin over a seeded order), then mixed."""
+        from keras_restore import training
 
-        name = self.spec.restorer
-        if name in self.shipped:
-            self.log(f"[IV] loaded shipped {name}.keras")
-            return models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
         combos = [(label, col) for label in targets for col in self.spec.columns]
         order = np.random.default_rng(self.seed).permutation(len(x_train))[: self.scale.n_pairs]
-        fps = {label: fingerprint(m) for label, m in targets.items()}
-        key = _key(name, fps, self.scale.n_pairs, self.scale.restorer_epochs, self.scale.restorer_batch,
-                   self.scale.restorer_lr, self.seed, self.source, self.scale.attack_overrides)
-        path = self.cache / "models" / f"{name}-{key}.keras"
-        record_path = path.with_suffix(".json")
-        if path.exists() and record_path.exists():
-            self.log(f"[IV] cached restorer {path.name}")
-            return models.load_keras_file(path), json.loads(record_path.read_text())
         adv_parts, clean_parts, pair_info = [], [], {}
         for i, (label, col) in enumerate(combos):
-            idx = order[i:: len(combos)]
+            idx = np.sort(order[i:: len(combos)])
             x_adv, info = self.attack(targets[label], ATTACK_OF_COLUMN[col], x_train[idx], y_train[idx],
                                       tag=f"{label}-train-pairs")
             adv_parts.append(x_adv)
@@ -160,6 +154,34 @@ class Run:
             took = "cached" if info["cached"] else f"{info['seconds']} s"
             self.log(f"[IV] pairs {label}/{col}: {len(idx)} ({took})")
         x_adv, x_clean = training.shuffled_pairs(np.concatenate(adv_parts), np.concatenate(clean_parts), self.seed)
+        return x_adv, x_clean, pair_info
+
+    def restorer_key(self, targets: dict) -> str:
+        fps = {label: fingerprint(m) for label, m in targets.items()}
+        return _key(self.spec.restorer, fps, self.scale.n_pairs, self.scale.restorer_epochs, self.scale.restorer_batch,
+                    self.scale.restorer_lr, self.seed, self.source, self.scale.attack_overrides)
+
+    def restorer(self, targets: dict, x_train, y_train, restorer_file=None):
+        from keras_restore import models, training
+
+        name = self.spec.restorer
+        if restorer_file is not None:
+            path = Path(restorer_file)
+            model = models.load_keras_file(path, models.get_spec(name))
+            sidecar = path.with_suffix(".json")
+            record = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+            self.log(f"[IV] restorer from --restorer-file {path}")
+            return model, {**record, "source": f"file {path.name}"}
+        if name in self.shipped:
+            self.log(f"[IV] loaded shipped {name}.keras")
+            return models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+        key = self.restorer_key(targets)
+        path = self.cache / "models" / f"{name}-{key}.keras"
+        record_path = path.with_suffix(".json")
+        if path.exists() and record_path.exists():
+            self.log(f"[IV] cached restorer {path.name}")
+            return models.load_keras_file(path), json.loads(record_path.read_text())
+        x_adv, x_clean, pair_info = self.pairs(targets, x_train, y_train)
         cfg = training.TrainConfig(epochs=self.scale.restorer_epochs, batch_size=self.scale.restorer_batch,
                                    learning_rate=self.scale.restorer_lr, seed=self.seed)
         self.log(f"[IV] training {name} on {len(x_adv)} pairs for {cfg.epochs} epoch(s)")
@@ -167,8 +189,7 @@ class Run:
         model = models.build(name)
         record = training.train_restorer(model, x_adv, x_clean, cfg, checkpoint_dir=self.cache / "ckpt" / f"{name}-{key}",
                                          verbose=2 if self.progress else 0)
-        record.update(source=f"trained ({self.scale.name} scale)", pairs=pair_info,
-                      pair_recipe="each training image attacked once by one (target, attack) combination, round robin, mixed")
+        record.update(source=f"trained ({self.scale.name} scale)", pairs=pair_info, pair_recipe=PAIR_RECIPE)
         save_model_atomic(model, path)
         io.write_json(record_path, record)
         return model, record
@@ -212,7 +233,7 @@ def correctly_classified(model, x, y, n: int):
 
 def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduce/results",
               cache_dir="reproduce/cache", seed: int = 0, columns=None, ship: bool = False,
-              progress: bool = True, log=print) -> dict:
+              restorer_file=None, progress: bool = True, log=print) -> dict:
     """Run all five phases for ``spec`` at ``scale``; write CSVs, metadata and figures.
 
     Returns a dict with ``rows`` (wide table), ``long`` (per target x attack) and ``meta``.
@@ -249,7 +270,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     run.meta["timings"]["phase2_attacks_s"] = round(time.time() - t, 1)
 
     t = time.time()
-    restorer, restorer_record = run.restorer(targets, x_train, y_train)
+    restorer, restorer_record = run.restorer(targets, x_train, y_train, restorer_file)
     run.meta["timings"]["phase4_restorer_s"] = round(time.time() - t, 1)
 
     t = time.time()

@@ -31,6 +31,9 @@ def parser(description: str) -> argparse.ArgumentParser:
                    help="subset of the table's attack columns, e.g. FGSM PGD")
     p.add_argument("--ship", action="store_true",
                    help="copy the trained models into saved_models/ and update its manifest")
+    p.add_argument("--restorer-file", default=None,
+                   help="use this trained restorer (.keras) instead of training one (e.g. one trained "
+                        "on a GPU by reproduce/train_restorer.py)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -44,7 +47,8 @@ def main_for(spec_name: str, argv=None) -> dict:
     out = args.out_dir or str(REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
     try:
         return run_table(spec, get_scale(args.scale), data_dir=args.data_dir, out_dir=out, cache_dir=args.cache_dir,
-                         seed=args.seed, columns=args.attacks, ship=args.ship, progress=not args.quiet)
+                         seed=args.seed, columns=args.attacks, ship=args.ship,
+                         restorer_file=args.restorer_file, progress=not args.quiet)
     except (ValueError, FileNotFoundError, PermissionError) as e:
         print(f"{Path(sys.argv[0]).name}: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None

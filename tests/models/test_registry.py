@@ -1,0 +1,77 @@
+import json
+
+import pytest
+
+from keras_restore import models
+from keras_restore.pipeline.run import save_model_atomic
+
+
+def _ship(tmp_path, name="m2"):
+    model = models.build(name)
+    path = save_model_atomic(model, tmp_path / f"{name}.keras")
+    (tmp_path / "manifest.json").write_text(json.dumps({name: {"sha256": models.sha256(path)}}))
+    return model, path
+
+
+def test_load_model_verifies_and_loads(tmp_path):
+    model, _ = _ship(tmp_path)
+    loaded = models.load_model("m2", directory=tmp_path)
+    assert loaded.count_params() == model.count_params()
+
+
+def test_unknown_name():
+    with pytest.raises(ValueError, match="Unknown model 'nope'; expected one of"):
+        models.load_model("nope")
+
+
+def test_missing_manifest_entry(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No trained 'm1' is shipped"):
+        models.load_model("m1", directory=tmp_path)
+
+
+def test_missing_file(tmp_path):
+    _, path = _ship(tmp_path)
+    path.unlink()
+    with pytest.raises(FileNotFoundError, match="listed in the manifest is missing"):
+        models.load_model("m2", directory=tmp_path)
+
+
+def test_sha_mismatch(tmp_path):
+    _, path = _ship(tmp_path)
+    with open(path, "ab") as f:
+        f.write(b"x")
+    with pytest.raises(ValueError, match="is corrupt: sha256"):
+        models.load_model("m2", directory=tmp_path)
+
+
+def test_truncated_keras_file(tmp_path):
+    _, path = _ship(tmp_path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="not a valid .keras"):
+        models.load_keras_file(path)
+
+
+def test_wrong_architecture(tmp_path):
+    path = save_model_atomic(models.build("m2"), tmp_path / "m1.keras")
+    with pytest.raises(ValueError, match="does not hold the 'm1' architecture"):
+        models.load_keras_file(path, models.get_spec("m1"))
+
+
+def test_corrupt_manifest(tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(ValueError, match="manifest .* is corrupt"):
+        models.load_model("m1", directory=tmp_path)
+
+
+def test_not_a_keras_suffix(tmp_path):
+    p = tmp_path / "m1.h5"
+    p.write_bytes(b"abc")
+    with pytest.raises(ValueError, match="must be a `.keras` file"):
+        models.load_keras_file(p)
+
+
+def test_shipped_models_load_and_match_manifest():
+    """Every model in saved_models/manifest.json loads (sha256-checked) with plain Keras."""
+    for name in models.shipped():
+        model = models.load_model(name)
+        assert model.count_params() == models.build(name).count_params()

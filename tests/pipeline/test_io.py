@@ -1,0 +1,47 @@
+import csv
+
+import numpy as np
+import pytest
+
+from keras_restore.pipeline import io
+
+
+def test_csv_atomic_and_readable(tmp_path):
+    path = io.write_csv(tmp_path / "t.csv", [{"a": 1.23456, "b": "x"}, {"a": 2.0, "b": "y"}])
+    rows = list(csv.DictReader(open(path)))
+    assert rows[0] == {"a": "1.23", "b": "x"}
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_failed_write_keeps_old_file(tmp_path):
+    path = io.write_text(tmp_path / "r.txt", "old")
+
+    class Boom(Exception):
+        pass
+
+    def bad(f):
+        f.write(b"half")
+        raise Boom()
+
+    with pytest.raises(Boom):
+        io._replace(path, bad)
+    assert path.read_text() == "old"
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_empty_rows_refused(tmp_path):
+    with pytest.raises(ValueError, match="No rows to write"):
+        io.write_csv(tmp_path / "e.csv", [])
+
+
+def test_path_under_a_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ValueError, match="cannot be created"):
+        io.write_text(tmp_path / "f" / "out.csv", "x")
+
+
+def test_corrupt_cache_reads_as_absent(tmp_path):
+    (tmp_path / "c.npz").write_bytes(b"garbage")
+    assert io.load_npz(tmp_path / "c.npz") is None
+    io.save_npz(tmp_path / "ok.npz", a=np.arange(3))
+    assert io.load_npz(tmp_path / "ok.npz")["a"].tolist() == [0, 1, 2]

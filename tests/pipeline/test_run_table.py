@@ -1,0 +1,78 @@
+"""The five-phase pipeline at a micro scale: outputs in the paper's shape, paper values beside
+ours, and a second run that resumes entirely from the cache with identical results."""
+
+import csv
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from keras_restore.pipeline import TABLES, get_scale, run_table
+from keras_restore.pipeline.tables import TABLE4
+
+MICRO = dataclasses.replace(get_scale("quick"), name="micro", target_epochs={"m1": 1, "m2": 1},
+                            target_train_limit=2000, n_pairs=48, n_eval=24)
+
+
+@pytest.fixture(scope="module")
+def first_run(data_dir, tmp_path_factory):
+    d = tmp_path_factory.mktemp("run")
+    res = run_table(TABLE4, MICRO, data_dir=data_dir, out_dir=d / "out", cache_dir=d / "cache",
+                    columns=["FGSM", "PGD"], progress=False, log=lambda s: None)
+    return d, res
+
+
+def test_paper_values_pinned():
+    # Table 4 of papers/000, as printed.
+    assert TABLES["table4_mnist"].paper["M1"] == {"FGSM": 98.96, "BIM": 99.31, "PGD": 99.54, "DFA": 99.3,
+                                                  "CWA": 99.9, "SPA": 97.51}
+    assert TABLES["table4_mnist"].paper["M2"]["CWA"] == 96.53
+
+
+def test_outputs_in_paper_shape(first_run):
+    d, res = first_run
+    rows = list(csv.DictReader(open(d / "out" / "table4_mnist.csv")))
+    assert [r["target"] for r in rows] == ["M1", "M2"]
+    for r in rows:
+        assert float(r["FGSM_paper"]) > 90
+        assert abs(float(r["FGSM"]) - float(r["FGSM_paper"]) - float(r["FGSM_delta"])) < 0.02
+    long = list(csv.DictReader(open(d / "out" / "table4_mnist_long.csv")))
+    assert len(long) == 4 and {r["attack"] for r in long} == {"FGSM", "PGD"}
+    for r in long:
+        assert int(r["n_images"]) == 24
+        assert float(r["original_accuracy"]) == 100.0  # evaluation sets hold correctly classified images
+        assert json.loads(r["attack_params"])["eps"] == pytest.approx(0.3)
+    meta = json.loads((d / "out" / "table4_mnist.meta.json").read_text())
+    assert meta["scale"]["name"] == "micro" and meta["seed"] == 0 and "MNIST" in meta["data_source"]
+    assert (d / "out" / "table4_mnist_examples.png").stat().st_size > 1000
+    assert (d / "out" / "table4_mnist_bars.png").stat().st_size > 1000
+
+
+def test_pgd_beats_the_undefended_target(first_run):
+    _, res = first_run
+    pgd = [r for r in res["long"] if r["attack"] == "PGD"]
+    assert all(r["adversarial_accuracy"] < 30 for r in pgd)
+
+
+def test_rerun_resumes_from_cache_with_identical_results(first_run, data_dir):
+    d, res = first_run
+    logs = []
+    again = run_table(TABLE4, MICRO, data_dir=data_dir, out_dir=d / "out2", cache_dir=d / "cache",
+                      columns=["FGSM", "PGD"], progress=False, log=logs.append)
+    assert any("cached restorer" in line for line in logs)
+    assert all(r["attack_cached"] for r in again["long"])
+    for a, b in zip(res["long"], again["long"]):
+        for key in ("adversarial_accuracy", "restored_accuracy", "success_rate", "ssim_restored"):
+            assert a[key] == pytest.approx(b[key], abs=1e-9)
+
+
+def test_unknown_column(data_dir, tmp_path):
+    with pytest.raises(ValueError, match="Unknown attack column"):
+        run_table(TABLE4, MICRO, data_dir=data_dir, out_dir=tmp_path, cache_dir=tmp_path, columns=["XYZ"],
+                  progress=False, log=lambda s: None)
+
+
+def test_unknown_scale():
+    with pytest.raises(ValueError, match="Unknown scale 'huge'"):
+        get_scale("huge")

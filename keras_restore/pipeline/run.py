@@ -86,6 +86,8 @@ class Run:
             record = {"source": f"saved_models/{name}.keras", **self.shipped[name]}
             self.log(f"[I] {label}: loaded shipped {name}.keras")
         else:
+            if self.scale.pretrained:
+                self.log(f"[I] {label}: {name} is not shipped in saved_models/; training it here")
             epochs = self.scale.target_epochs[name]
             limit = self.scale.target_train_limit
             key = _key(name, epochs, limit, self.seed, self.source)
@@ -175,6 +177,8 @@ class Run:
         if name in self.shipped:
             self.log(f"[IV] loaded shipped {name}.keras")
             return models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+        if self.scale.pretrained:
+            self.log(f"[IV] {name} is not shipped in saved_models/; training it here")
         key = self.restorer_key(targets)
         path = self.cache / "models" / f"{name}-{key}.keras"
         record_path = path.with_suffix(".json")

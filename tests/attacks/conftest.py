@@ -22,19 +22,19 @@ def _data_dir() -> Path:
 
 
 def _load_mnist(split: str, limit: int):
-    try:  # the package's loader, once keras_restore/data.py exists
-        from keras_restore.data import load_arrays
-
-        return load_arrays("mnist", split, limit=limit)
-    except ImportError:
-        pass
-    path = _data_dir() / "mnist.npz"
+    directory = _data_dir()
+    path = directory / "mnist.npz"
     if not path.exists():
         pytest.skip(f"MNIST not found at {path} (set KERAS_RESTORE_DATA to the folder of mnist.npz)")
-    with np.load(path) as f:
-        x = f[f"x_{split}"][:limit].astype(np.float32)[..., None] / 255.0
-        y = f[f"y_{split}"][:limit].astype(np.int64)
-    return x, y
+    try:  # the package's loader (reads the same file; never falls back to a TFDS download here)
+        from keras_restore.data import load_arrays
+    except ImportError:
+        with np.load(path) as f:
+            x = f[f"x_{split}"][:limit].astype(np.float32)[..., None] / 255.0
+            y = f[f"y_{split}"][:limit].astype(np.int64)
+        return x, y
+    x, y = load_arrays("mnist", split, data_dir=directory, limit=limit)
+    return np.asarray(x, np.float32), np.asarray(y, np.int64)
 
 
 @pytest.fixture(scope="session")

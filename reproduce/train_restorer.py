@@ -99,7 +99,11 @@ def main(argv=None):
         record["eval"] = evaluate(model, arrays, args.classifiers_dir, log)
         record["eval_seconds"] = round(time.time() - t, 1)
     weights = out / f"{args.model}.weights.h5"
-    model.save_weights(weights)
+    # A compiled model's weights file also holds Adam's two moment slots (3x the size): save the
+    # weights of a fresh, uncompiled copy.
+    fresh = models.build(args.model)
+    fresh.set_weights(model.get_weights())
+    fresh.save_weights(weights)
     if args.chunk_mb:
         data = weights.read_bytes()
         size = args.chunk_mb * 1_000_000

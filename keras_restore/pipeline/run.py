@@ -50,9 +50,17 @@ def _key(*parts) -> str:
 
 
 def save_model_atomic(model, path) -> Path:
+    """Save ``model`` as ``.keras`` atomically, without optimizer state (a compiled model's file
+    would also hold Adam's two moment slots: 3x the size for no use at inference)."""
+    import keras
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.keras")
+    if getattr(model, "optimizer", None) is not None:
+        fresh = model.__class__.from_config(model.get_config())
+        fresh.set_weights(model.get_weights())
+        model = fresh
     model.save(tmp)
     os.replace(tmp, path)
     return path

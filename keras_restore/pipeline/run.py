@@ -292,7 +292,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         idx = eval_sets[label]
         defense = RestorerDefense(restorer, model)
         x_clean, y = x_test[idx], y_test[idx]
-        clean_restored[label] = accuracy(model, predict(restorer, x_clean, 128), y, 256)
+        clean_restored[label] = accuracy(model, defense.restore(x_clean), y, 256)
         for col in run.columns:
             ts = time.time()
             metrics, restored = defense.evaluate(x_clean, adv_sets[label, col], y)

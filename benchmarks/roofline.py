@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import datetime as _dt
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -61,25 +61,18 @@ def machine_info() -> dict:
 
 
 def write_csv(name: str, rows: list[dict]) -> Path:
-    """Write ``rows`` to ``benchmarks/results/<name>.csv`` atomically (temp file + os.replace)."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    """Write ``rows`` to ``benchmarks/results/<name>.csv`` atomically (the package's writer), at
+    full precision (``keras_restore.pipeline.io.write_csv`` rounds for result tables)."""
+    from keras_restore.pipeline import io as kr_io
+
     fields: list[str] = []
     for row in rows:
         fields += [k for k in row if k not in fields]
-    path = RESULTS / f"{name}.csv"
-    fd, tmp = tempfile.mkstemp(dir=RESULTS, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return kr_io.write_text(RESULTS / f"{name}.csv", buf.getvalue())
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:

@@ -205,6 +205,25 @@ def check_eps_iter(eps, eps_iter):
         raise ValueError(f"`eps_iter` ({eps_iter:g}) must be <= `eps` ({eps:g}).")
 
 
+def validate_iterative(params: dict, allowed, attack: str) -> dict:
+    """Checks shared by the iterative L-p attacks (BIM, PGD, MIM): ``eps``, ``eps_iter``,
+    ``nb_iter``, ``norm``, clip range, ``targeted``; returns the normalised common parameters."""
+    reject_unknown(params, allowed, attack)
+    lo, hi = check_clip(params)
+    eps = check_float(params["eps"], "eps", minimum=0.0)
+    eps_iter = check_float(params["eps_iter"], "eps_iter", minimum=0.0)
+    check_eps_iter(eps, eps_iter)
+    return {
+        "eps": eps,
+        "eps_iter": eps_iter,
+        "nb_iter": check_int(params["nb_iter"], "nb_iter"),
+        "norm": check_norm(params.get("norm", "inf")),
+        "clip_min": lo,
+        "clip_max": hi,
+        "targeted": check_bool(params.get("targeted", False), "targeted"),
+    }
+
+
 def reject_unknown(params: dict, allowed, attack: str):
     unknown = sorted(set(params) - set(allowed))
     if unknown:

@@ -9,19 +9,9 @@ PARAMS = ("eps", "eps_iter", "nb_iter", "norm", "clip_min", "clip_max", "targete
 
 
 def _validate(params: dict) -> dict:
-    _common.reject_unknown(params, PARAMS, NAME)
-    lo, hi = _common.check_clip(params)
-    eps = _common.check_float(params["eps"], "eps", minimum=0.0)
-    eps_iter = _common.check_float(params["eps_iter"], "eps_iter", minimum=0.0)
-    _common.check_eps_iter(eps, eps_iter)
+    common = _common.validate_iterative(params, PARAMS, NAME)
     return {
-        "eps": eps,
-        "eps_iter": eps_iter,
-        "nb_iter": _common.check_int(params["nb_iter"], "nb_iter"),
-        "norm": _common.check_norm(params.get("norm", "inf")),
-        "clip_min": lo,
-        "clip_max": hi,
-        "targeted": _common.check_bool(params.get("targeted", False), "targeted"),
+        **common,
         "decay_factor": _common.check_float(params.get("decay_factor", 1.0), "decay_factor",
                                             minimum=0.0),
     }

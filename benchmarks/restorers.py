@@ -55,6 +55,15 @@ def _inference_fns(model, fast, forward, x, batch_size):
     }, n
 
 
+def _rates(best, med, flops, conv_best, conv_med) -> dict:
+    """Images/s (best and median), GFLOP/s and the fraction of the conv roofline of one row."""
+    return {"img_per_s_best": round(best, 1), "img_per_s_median": round(med, 1),
+            "gflops_best": round(best * flops / 1e9, 1),
+            "roofline_conv_gflops_best": round(conv_best, 1),
+            "roofline_conv_gflops_median": round(conv_med, 1),
+            "fraction_best": round(best * flops / 1e9 / conv_best, 3),
+            "fraction_median": round(med * flops / 1e9 / conv_med, 3)}
+
 def bench_model(name, quick, info, threads):
     import keras
     import numpy as np
@@ -101,12 +110,7 @@ def bench_model(name, quick, info, threads):
         for key, ts in times.items():
             best, med = n / min(ts), n / statistics.median(ts)
             rows.append({**base, "phase": "inference", "method": key, "batch_size": bs,
-                         "img_per_s_best": round(best, 1), "img_per_s_median": round(med, 1),
-                         "gflops_best": round(best * flops / 1e9, 1),
-                         "roofline_conv_gflops_best": round(conv_best, 1),
-                         "roofline_conv_gflops_median": round(conv_med, 1),
-                         "fraction_best": round(best * flops / 1e9 / conv_best, 3),
-                         "fraction_median": round(med * flops / 1e9 / conv_med, 3),
+                         **_rates(best, med, flops, conv_best, conv_med),
                          "max_abs_err_vs_plain": {"fast": err_fast, "forward_rewrite": err_fwd}.get(key, 0.0),
                          **info})
     # Training: train_on_batch, MSE, Adam.
@@ -125,12 +129,7 @@ def bench_model(name, quick, info, threads):
     best, med = bs / min(step_times), bs / statistics.median(step_times)
     rows.append({**base, "phase": "training", "method": "train_on_batch", "batch_size": bs,
                  "gflop_per_image": round(train_flops / 1e9, 4),
-                 "img_per_s_best": round(best, 1), "img_per_s_median": round(med, 1),
-                 "gflops_best": round(best * train_flops / 1e9, 1),
-                 "roofline_conv_gflops_best": round(conv_best, 1),
-                 "roofline_conv_gflops_median": round(conv_med, 1),
-                 "fraction_best": round(best * train_flops / 1e9 / conv_best, 3),
-                 "fraction_median": round(med * train_flops / 1e9 / conv_med, 3),
+                 **_rates(best, med, train_flops, conv_best, conv_med),
                  **info})
     ceiling = conv_flops / min(all_conv) / 1e9
     for r in rows:  # best over best against the best conv of the whole run (a ceiling)

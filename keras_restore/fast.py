@@ -127,8 +127,18 @@ class UnrolledConv(_FastBase):
         return self._finish(y)
 
 
+class _KernelBase(_FastBase):
+    """Base of the replacements that hold a forward ``(kh, kw, c_in, c_out)`` kernel."""
+
+    def build(self, input_shape):
+        kh, kw = self.kernel_size
+        self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), self.output_hwc[-1]),
+                                      initializer="zeros")
+        self._add_bias()
+
+
 @keras.saving.register_keras_serializable(package="keras_restore")
-class ShiftConv(_FastBase):
+class ShiftConv(_KernelBase):
     """A stride-1 convolution with few output channels: ``matmul`` to ``kh*kw*c_out`` channels,
     then the ``kh*kw`` shifted slices summed.
 
@@ -140,12 +150,6 @@ class ShiftConv(_FastBase):
         super().__init__(output_hwc, activation, use_bias, **kwargs)
         self.kernel_size = _pairs(kernel_size)
         self.pads = _pads_pairs(pads)
-
-    def build(self, input_shape):
-        kh, kw = self.kernel_size
-        self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), self.output_hwc[-1]),
-                                      initializer="zeros")
-        self._add_bias()
 
     def call(self, inputs):
         kh, kw = self.kernel_size
@@ -168,7 +172,7 @@ class ShiftConv(_FastBase):
 
 
 @keras.saving.register_keras_serializable(package="keras_restore")
-class ForwardConvTranspose(_FastBase):
+class ForwardConvTranspose(_KernelBase):
     """``Conv2DTranspose`` as zero-insertion (stride > 1) + padding + a VALID forward ``Conv2D``.
 
     ``kernel`` is the transposed layer's kernel flipped in both spatial axes with its two channel
@@ -180,12 +184,6 @@ class ForwardConvTranspose(_FastBase):
         self.kernel_size = _pairs(kernel_size)
         self.strides = _pairs(strides)
         self.pads = _pads_pairs(pads)
-
-    def build(self, input_shape):
-        kh, kw = self.kernel_size
-        self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), self.output_hwc[-1]),
-                                      initializer="zeros")
-        self._add_bias()
 
     def call(self, inputs):
         x = inputs

@@ -15,7 +15,6 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
@@ -43,8 +42,8 @@ def main(argv=None):
     out = Path(args.out_dir or "pairs")
     runtime.configure()
     runtime.seed_everything(args.seed)
-    run = Run(spec, scale, data_dir=args.data_dir, out_dir=out, cache_dir=args.cache_dir, seed=args.seed,
-              columns=None, ship=False, progress=not args.quiet, log=print)
+    run = Run(spec, scale, data_dir=args.data_dir, cache_dir=args.cache_dir, seed=args.seed,
+              columns=None, progress=not args.quiet, log=print)
     x_train, y_train = data.load_arrays(spec.dataset, "train", args.data_dir)
     x_test, y_test = data.load_arrays(spec.dataset, "test", args.data_dir)
     targets, records = {}, {}

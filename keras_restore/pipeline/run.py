@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import time
 from pathlib import Path
 
@@ -52,8 +51,6 @@ def _key(*parts) -> str:
 def save_model_atomic(model, path) -> Path:
     """Save ``model`` as ``.keras`` atomically, without optimizer state (a compiled model's file
     would also hold Adam's two moment slots: 3x the size for no use at inference)."""
-    import keras
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.keras")
@@ -69,17 +66,16 @@ def save_model_atomic(model, path) -> Path:
 class Run:
     """State of one table run (see :func:`run_table`)."""
 
-    def __init__(self, spec: TableSpec, scale: Scale, *, data_dir, out_dir, cache_dir, seed,
-                 columns, ship, progress, log):
+    def __init__(self, spec: TableSpec, scale: Scale, *, data_dir, cache_dir, seed, columns, progress, log):
         from keras_restore import models
 
         self.spec, self.scale, self.seed = spec, scale, int(seed)
-        self.data_dir, self.out_dir, self.cache = data_dir, Path(out_dir), Path(cache_dir)
+        self.data_dir, self.cache = data_dir, Path(cache_dir)
         self.columns = list(columns or spec.columns)
         unknown = [c for c in self.columns if c not in spec.columns]
         if unknown:
             raise ValueError(f"Unknown attack column(s) {unknown}; expected some of: {', '.join(spec.columns)}.")
-        self.ship, self.progress, self.log = ship, progress, log
+        self.progress, self.log = progress, log
         self.shipped = models.shipped() if scale.pretrained else {}
         self.meta: dict = {"timings": {}}
         self.source = data.source_label(spec.dataset, data_dir)
@@ -250,14 +246,14 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
 
     Returns a dict with ``rows`` (wide table), ``long`` (per target x attack) and ``meta``.
     """
-    from keras_restore.defense import RestorerDefense, accuracy, predict
+    from keras_restore.defense import RestorerDefense, accuracy
     from keras_restore.pipeline import figures, report
 
     t0 = time.time()
     runtime.configure()
     runtime.seed_everything(seed)
-    run = Run(spec, scale, data_dir=data_dir, out_dir=out_dir, cache_dir=cache_dir, seed=seed,
-              columns=columns, ship=ship, progress=progress, log=log)
+    run = Run(spec, scale, data_dir=data_dir, cache_dir=cache_dir, seed=seed, columns=columns,
+              progress=progress, log=log)
     log(f"== {spec.title} | scale: {scale.name} ({scale.note}) | data: {run.source} | seed {seed}")
     x_train, y_train = data.load_arrays(spec.dataset, "train", data_dir)
     x_test, y_test = data.load_arrays(spec.dataset, "test", data_dir)
@@ -324,8 +320,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     run.meta.update({
         "table": spec.name, "title": spec.title, "paper": spec.source, "scale": scale.as_dict(), "seed": seed,
         "data_source": run.source, "columns": run.columns,
-        "targets": {label: {k: v for k, v in r.items() if k != "history"} | {"history": r.get("history")}
-                    for label, r in target_records.items()},
+        "targets": target_records,
         "restorer": {"name": spec.restorer, **restorer_record},
         "attacks": {f"{label}/{col}": v for (label, col), v in attack_info.items()},
         "eval_images": {label: int(len(idx)) for label, idx in eval_sets.items()},

@@ -5,7 +5,6 @@ import csv
 import dataclasses
 import json
 
-import numpy as np
 import pytest
 
 from keras_restore.pipeline import TABLES, get_scale, run_table

@@ -91,7 +91,7 @@ class RestorerDefense:
     """
 
     def __init__(self, restorer: keras.Model, classifier: keras.Model, batch_size: int = 128,
-                 fast: bool = True):
+                 fast: bool | keras.Model = True):
         self.restorer = restorer
         self.classifier = classifier
         self.model = compose(restorer, classifier)
@@ -99,7 +99,10 @@ class RestorerDefense:
         self.batch_size = check_positive_int(batch_size, "batch_size")
         # Inference-only clone with the slow convolutions rewritten (exact to ~1e-6; see
         # keras_restore.fast and benchmarks/). Gradients/adaptive attacks use ``self.model``.
-        if fast:
+        # ``fast`` may also be that clone, made once by the caller and shared by several defenses.
+        if isinstance(fast, keras.Model):
+            self._inference_restorer = fast
+        elif fast:
             from keras_restore.fast import fast_inference
 
             self._inference_restorer = fast_inference(restorer)

@@ -33,7 +33,7 @@ def main(argv=None):
     p.add_argument("--eval", type=int, default=1000, help="evaluation images per target for the remote report")
     args = p.parse_args(argv)
     spec = TABLES[args.table]
-    scale = get_scale(args.scale)
+    scale = get_scale(args.scale, spec)
     for item in args.set:
         field, _, value = item.partition("=")
         if field not in {f.name for f in dataclasses.fields(scale)} or not value:

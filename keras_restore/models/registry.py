@@ -17,9 +17,10 @@ from typing import Callable
 
 import keras
 
-from keras_restore.models import classifiers, restorers
+from keras_restore.models import cifar, classifiers, crunet, crunet_targets, restorers
 
 PRIMARY = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
+CRUNET = "Ali et al. 2022, CRU-Net (papers/001)"
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,34 @@ MODELS: dict[str, ModelSpec] = {
                   kind="restorer", table="Table 1 (stable variant)"),
         ModelSpec("restorer_mnist_paper", restorers.restorer_mnist, {"variant": "paper"},
                   kind="restorer", table="Table 1 (literal)"),
-        ModelSpec("restorer_cifar10", restorers.restorer_cifar10, {"variant": "paper"},
-                  dataset="cifar10", kind="restorer", table="Table 2"),
+        ModelSpec("restorer_cifar10", restorers.restorer_cifar10, {"variant": "stable"},
+                  dataset="cifar10", kind="restorer", table="Table 2 (+ output Clip)"),
+        ModelSpec("restorer_cifar10_paper", restorers.restorer_cifar10, {"variant": "paper"},
+                  dataset="cifar10", kind="restorer", table="Table 2 (literal)"),
+        # Transfer targets of Table 6 (MNIST).
+        ModelSpec("lenet5", classifiers.lenet5, table="Table 6", reported={}),
+        ModelSpec("alexnet_mnist", classifiers.alexnet_mnist, table="Table 6", reported={}),
+        # CIFAR-10 targets of Table 5 ("above 80%"; the CRU-Net paper reports 83.3 / 82.3).
+        ModelSpec("densenet121_cifar10", cifar.densenet121_cifar10, dataset="cifar10", table="Table 5",
+                  reported={"accuracy": 80.0}),
+        ModelSpec("mobilenet_cifar10", cifar.mobilenet_cifar10, dataset="cifar10", table="Table 5",
+                  reported={"accuracy": 80.0}),
+        # Transfer targets of Table 7 (CIFAR-10).
+        ModelSpec("vgg19_cifar10", cifar.vgg19_cifar10, dataset="cifar10", table="Table 7"),
+        ModelSpec("resnet_cifar10", cifar.resnet_cifar10, {"depth": 20}, dataset="cifar10", table="Table 7"),
+        ModelSpec("resnet50v2_cifar10", cifar.resnet50v2_cifar10, dataset="cifar10", table="(comparison)"),
+        # CRU-Net (papers/001): the restorers of Section 4, the targets of Table 1, the comparison
+        # models of Table 8 (Defense-GAN's A-D; the paper reports only success rates for them).
+        ModelSpec("crunet_mnist", crunet.crunet_mnist, kind="restorer", paper=CRUNET,
+                  table="Section 4, Eq. 11"),
+        ModelSpec("crunet_cifar10", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Section 4, Eq. 11"),
+        ModelSpec("anet", crunet_targets.anet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.35}),
+        ModelSpec("bnet", crunet_targets.bnet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.39}),
+        ModelSpec("model_a", crunet_targets.model_a, paper=CRUNET, table="Table 8"),
+        ModelSpec("model_b", crunet_targets.model_b, paper=CRUNET, table="Table 8"),
+        ModelSpec("model_c", crunet_targets.model_c, paper=CRUNET, table="Table 8"),
+        ModelSpec("model_d", crunet_targets.model_d, paper=CRUNET, table="Table 8"),
     )
 }
 

@@ -92,11 +92,15 @@ class Run:
         else:
             if self.scale.pretrained:
                 self.log(f"[I] {label}: {name} is not shipped in saved_models/; training it here")
+            if name not in self.scale.target_epochs:
+                raise ValueError(f"Scale {self.scale.name!r} has no epochs for target {name!r} "
+                                 f"(it knows {', '.join(sorted(self.scale.target_epochs))}).")
             epochs = self.scale.target_epochs[name]
             limit = self.scale.target_train_limit
-            key = _key(name, epochs, limit, self.seed, self.source)
+            lr = self.scale.target_lr.get(name)
+            key = _key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []))
             path = self.cache / "models" / f"{name}-{key}.keras"
-            cfg = training.TrainConfig(epochs=epochs, seed=self.seed)
+            cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3)
             record_path = path.with_suffix(".json")
             if path.exists() and record_path.exists():
                 model = models.load_keras_file(path)
@@ -167,7 +171,10 @@ class Run:
         return _key(self.spec.restorer, fps, self.scale.n_pairs, self.scale.restorer_epochs, self.scale.restorer_batch,
                     self.scale.restorer_lr, self.seed, self.source, self.scale.attack_overrides)
 
-    def restorer(self, targets: dict, x_train, y_train, restorer_file=None):
+    def restorer(self, targets, x_train, y_train, restorer_file=None):
+        """The restorer: from ``restorer_file``, shipped, cached, or trained on pairs made on
+        ``targets`` (a dict label -> model, or a callable returning one: transfer tables only
+        build the restorer's own targets when the restorer has to be trained)."""
         from keras_restore import models, training
 
         name = self.spec.restorer
@@ -183,6 +190,8 @@ class Run:
             return models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
         if self.scale.pretrained:
             self.log(f"[IV] {name} is not shipped in saved_models/; training it here")
+        if callable(targets):
+            targets = targets()
         key = self.restorer_key(targets)
         path = self.cache / "models" / f"{name}-{key}.keras"
         record_path = path.with_suffix(".json")
@@ -278,15 +287,26 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     run.meta["timings"]["phase2_attacks_s"] = round(time.time() - t, 1)
 
     t = time.time()
-    restorer, restorer_record = run.restorer(targets, x_train, y_train, restorer_file)
+    restorer_targets = targets
+    if spec.restorer_targets is not None:   # transfer table: the restorer was made for other targets
+        def restorer_targets():
+            log(f"[IV] {spec.restorer} is trained for {', '.join(spec.restorer_targets)} (not this table's targets)")
+            return {label: run.target(label, name, x_train, y_train, x_test, y_test)[0]
+                    for label, name in spec.restorer_targets.items()}
+    restorer, restorer_record = run.restorer(restorer_targets, x_train, y_train, restorer_file)
+    if spec.restorer_targets is not None:
+        restorer_record = {**restorer_record, "trained_for": dict(spec.restorer_targets)}
     run.meta["timings"]["phase4_restorer_s"] = round(time.time() - t, 1)
 
     t = time.time()
     long_rows, examples = [], {}
     clean_restored = {}
+    from keras_restore.fast import fast_inference
+
+    fast_restorer = fast_inference(restorer)   # one inference clone shared by every target
     for label, model in targets.items():
         idx = eval_sets[label]
-        defense = RestorerDefense(restorer, model)
+        defense = RestorerDefense(restorer, model, fast=fast_restorer)
         x_clean, y = x_test[idx], y_test[idx]
         clean_restored[label] = accuracy(model, defense.restore(x_clean), y, 256)
         for col in run.columns:

@@ -25,6 +25,7 @@ class Scale:
     restorer_lr: float = 1e-3
     attack_overrides: dict = field(default_factory=dict)
     note: str = ""
+    target_lr: dict = field(default_factory=dict)   # registry name -> learning rate (default 1e-3)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -46,6 +47,12 @@ SCALES = {
 }
 
 
-def get_scale(name: str) -> Scale:
+def get_scale(name: str, spec=None) -> Scale:
+    """The scale ``name``, with the table ``spec``'s per-dataset overrides applied (if given)."""
     check_choice(name, "scale", SCALES)
-    return SCALES[name]
+    scale = SCALES[name]
+    overrides = dict((getattr(spec, "scale_overrides", None) or {}).get(name, {}))
+    if overrides:
+        merged = {**scale.target_epochs, **overrides.pop("target_epochs", {})}
+        scale = dataclasses.replace(scale, target_epochs=merged, **overrides)
+    return scale

@@ -46,7 +46,7 @@ def main_for(spec_name: str, argv=None) -> dict:
     spec = TABLES[spec_name]
     out = args.out_dir or str(REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
     try:
-        return run_table(spec, get_scale(args.scale), data_dir=args.data_dir, out_dir=out, cache_dir=args.cache_dir,
+        return run_table(spec, get_scale(args.scale, spec), data_dir=args.data_dir, out_dir=out, cache_dir=args.cache_dir,
                          seed=args.seed, columns=args.attacks, ship=args.ship,
                          restorer_file=args.restorer_file, progress=not args.quiet)
     except (ValueError, FileNotFoundError, PermissionError) as e:

@@ -61,16 +61,24 @@ _CIFAR_SCALES = {
     "quick": {"target_epochs": {"densenet121_cifar10": 1, "mobilenet_cifar10": 1, "vgg19_cifar10": 1,
                                 "resnet_cifar10": 1},
               "target_train_limit": 1000, "n_pairs": 120, "restorer_epochs": 1, "n_eval": 20,
-              "attack_overrides": _CIFAR_QUICK_ATTACKS},
+              "attack_overrides": _CIFAR_QUICK_ATTACKS,
+              "note": "CI smoke test: 1,000 training images, 1 epoch, 120 pairs, 20 test images per "
+                      "attack; numbers are not a reproduction."},
     **{scale: {"target_epochs": {"densenet121_cifar10": 3, "mobilenet_cifar10": 5, "vgg19_cifar10": 2,
                                  "resnet_cifar10": 4},
                "target_lr": {"vgg19_cifar10": 1e-4},
-               "n_pairs": 8000, "restorer_epochs": 3, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS}
+               "n_pairs": 8000, "restorer_epochs": 3, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS,
+               "note": ("Shipped models from saved_models/ (trained at --retrain scale, see their manifest "
+                        "entries); 200 test images per attack." if scale == "default" else
+                        "Everything trained on this machine's CPU: targets 2-5 epochs, 8,000 training "
+                        "pairs, restorer 3 epochs; 200 test images per attack.")}
        for scale in ("default", "retrain")},
     "paper": {"target_epochs": {"densenet121_cifar10": 60, "mobilenet_cifar10": 60, "vgg19_cifar10": 60,
                                 "resnet_cifar10": 60},
               "target_lr": {"vgg19_cifar10": 1e-4},
-              "n_pairs": 50000, "restorer_epochs": 20, "n_eval": 10000},
+              "n_pairs": 50000, "restorer_epochs": 20, "n_eval": 10000,
+              "note": "60 epochs per target, 50,000 pairs, 20 restorer epochs, the whole test set: "
+                      "meant for a GPU."},
 }
 _MNIST_TRANSFER_SCALES = {
     "quick": {"target_epochs": {"lenet5": 1, "alexnet_mnist": 1, "m1": 1, "m2": 2}},

@@ -97,7 +97,7 @@ def preact_block(x, filters, stride, name):
 
 def resnet_cifar10(input_shape=(32, 32, 3), classes=10, classifier_activation=None, depth=20, name=None):
     """Table 7 "ResNet": pre-activation ResNet (He et al. 2016b, ref. [28]) for CIFAR, depth
-    6n + 2 (default 20: 273,658 parameters, 7 of them the fixed normalisation). Layers named ``stage{s}_block{b}_*``."""
+    6n + 2 (default 20: 273,658 parameters). Layers named ``stage{s}_block{b}_*``."""
     shape = _check_classifier_args(input_shape, (32, 32, 3), classes, classifier_activation, "resnet_cifar10")
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"`depth` must be 6n + 2 with n >= 1 (20, 32, 44, 56, 110, ...), got {depth!r}.")

@@ -14,6 +14,15 @@ TABLE = {
     "restorer_cifar10": (19_665_539, 1_792, (None, 32, 32, 3)),
     "m1": (110_474, 0, (None, 10)),
     "m2": (47_722, 0, (None, 10)),
+    # Table 6/7 and Table 5 targets: LeNet-5 as LeCun 1998 (C1 156 + C3 2,416 + C5 48,120 + F6
+    # 10,164 + output 850); the keras.applications ones at 32x32 with a Dense(10) head (the fixed
+    # normalisation constants are not counted as parameters).
+    "lenet5": (61_706, 0, (None, 10)),
+    "alexnet_mnist": (3_896_010, 0, (None, 10)),
+    "densenet121_cifar10": (7_047_754, 83_648, (None, 10)),
+    "mobilenet_cifar10": (3_239_114, 21_888, (None, 10)),
+    "vgg19_cifar10": (20_029_514, 0, (None, 10)),
+    "resnet_cifar10": (273_658, 1_376, (None, 10)),
 }
 
 
@@ -90,3 +99,41 @@ def test_keras_file_round_trip(tmp_path, name):
 def test_bad_builder_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_lenet5_follows_lecun_1998():
+    model = models.build("lenet5")
+    convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    assert [(l.filters, l.kernel_size) for l in convs] == [(6, (5, 5)), (16, (5, 5)), (120, (5, 5))]
+    assert [l.output.shape[1] for l in convs] == [28, 10, 1]  # 32 -> 28, 14 -> 10, 5 -> 1
+    assert sum(isinstance(l, keras.layers.AveragePooling2D) for l in model.layers) == 2
+
+
+def test_alexnet_keeps_five_convs_and_three_pools():
+    model = models.build("alexnet_mnist")
+    convs = [l.filters for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    assert convs == [64, 192, 384, 256, 256]
+    assert model.get_layer("pool5").output.shape[1:3] == (3, 3)
+
+
+@pytest.mark.parametrize("name", ["densenet121_cifar10", "mobilenet_cifar10", "vgg19_cifar10", "resnet_cifar10"])
+def test_cifar_targets_take_unit_range_images(name):
+    model = models.build(name)
+    norm = model.get_layer("normalize")
+    # the fixed normalisation maps the CIFAR-10 channel means to ~0
+    out = norm(np.array([[[[0.4914, 0.4822, 0.4465]]]], np.float32)).numpy()
+    assert np.abs(out).max() < 1e-4
+    assert model(np.zeros((1, 32, 32, 3), np.float32)).shape == (1, 10)
+
+
+def test_resnet_depth_is_6n_plus_2():
+    assert models.build("resnet_cifar10", depth=32).count_params() > models.build("resnet_cifar10").count_params()
+    with pytest.raises(ValueError, match=r"`depth` must be 6n \+ 2"):
+        models.build("resnet_cifar10", depth=21)
+
+
+def test_cifar_targets_reject_bad_weights_and_shape():
+    with pytest.raises(ValueError, match="`weights` of densenet121_cifar10 must be None"):
+        models.build("densenet121_cifar10", weights="cifar")
+    with pytest.raises(ValueError, match=r"must be \(32, 32, 3\)"):
+        models.build("mobilenet_cifar10", input_shape=(28, 28, 1))

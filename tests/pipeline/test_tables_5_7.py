@@ -1,0 +1,66 @@
+"""Tables 5-7 of papers/000: printed values pinned, per-dataset scales, and the transfer tables'
+restorer (trained for other targets than the table's rows) exercised at a micro scale."""
+
+import csv
+import dataclasses
+
+import pytest
+
+from keras_restore.pipeline import TABLES, get_scale, run_table
+from keras_restore.pipeline.tables import TABLE6
+
+
+def test_paper_values_pinned():
+    # As printed in papers/000, Tables 5, 6, 7.
+    assert TABLES["table5_cifar10"].paper["Dense-Net"] == {"FGSM": 84.95, "BIM": 87.38, "PGD": 85.56,
+                                                          "DFA": 87.62, "CWA": 94.66, "SPA": 81.31}
+    assert TABLES["table5_cifar10"].paper["Mobile-Net"]["SPA"] == 62.53
+    assert TABLES["table6_transfer_mnist"].paper["LeNet"]["CWA"] == 100.0
+    assert TABLES["table6_transfer_mnist"].paper["AlexNet"] == {"FGSM": 98.47, "BIM": 97.75, "PGD": 98.26,
+                                                               "DFA": 99.28, "CWA": 98.26, "SPA": 97.51}
+    assert TABLES["table7_transfer_cifar10"].paper["VGG19"]["SPA"] == 64.9
+    assert TABLES["table7_transfer_cifar10"].paper["ResNet"]["PGD"] == 85.58
+
+
+def test_transfer_tables_use_the_other_tables_restorer():
+    t5, t6, t7 = (TABLES[n] for n in ("table5_cifar10", "table6_transfer_mnist", "table7_transfer_cifar10"))
+    assert t6.restorer == "restorer_mnist" and t6.restorer_targets == {"M1": "m1", "M2": "m2"}
+    assert t7.restorer == t5.restorer == "restorer_cifar10" and t7.restorer_targets == t5.targets
+    assert not set(t7.targets.values()) & set(t7.restorer_targets.values())
+
+
+@pytest.mark.parametrize("table", ["table5_cifar10", "table7_transfer_cifar10"])
+def test_cifar_scales(table):
+    spec = TABLES[table]
+    quick, default, paper = (get_scale(s, spec) for s in ("quick", "default", "paper"))
+    assert quick.n_eval < default.n_eval < paper.n_eval
+    for name in spec.targets.values():
+        assert quick.target_epochs[name] <= default.target_epochs[name] < paper.target_epochs[name]
+    assert default.attack_overrides["cw"] == {"binary_search_steps": 3, "max_iterations": 50}
+    assert "CIFAR" not in get_scale("default").note   # the MNIST scale itself is unchanged
+    assert get_scale("default").n_eval == 1000
+
+
+def test_missing_target_epochs_is_a_clear_error(data_dir, tmp_path):
+    scale = dataclasses.replace(get_scale("quick"), target_epochs={})
+    with pytest.raises(ValueError, match="has no epochs for target 'lenet5'"):
+        run_table(TABLE6, scale, data_dir=data_dir, out_dir=tmp_path, cache_dir=tmp_path, progress=False,
+                  log=lambda s: None)
+
+
+def test_transfer_table_trains_restorer_on_its_own_targets(data_dir, tmp_path, monkeypatch):
+    # Nothing shipped: the restorer must be trained on pairs from M1/M2, never LeNet/AlexNet.
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path / "no_models"))
+    micro = dataclasses.replace(get_scale("quick", TABLE6), name="micro",
+                                target_epochs={"lenet5": 1, "alexnet_mnist": 1, "m1": 1, "m2": 1},
+                                target_train_limit=1000, n_pairs=24, n_eval=12)
+    logs = []
+    res = run_table(TABLE6, micro, data_dir=data_dir, out_dir=tmp_path / "out", cache_dir=tmp_path / "cache",
+                    columns=["FGSM"], progress=False, log=logs.append)
+    restorer = res["meta"]["restorer"]
+    assert restorer["trained_for"] == {"M1": "m1", "M2": "m2"}
+    assert set(restorer["pairs"]) == {f"{t}/{c}" for t in ("M1", "M2") for c in TABLE6.columns}
+    rows = list(csv.DictReader(open(tmp_path / "out" / "table6_transfer_mnist.csv")))
+    assert [r["target"] for r in rows] == ["LeNet", "AlexNet"]
+    assert float(rows[0]["FGSM_paper"]) == 97.45
+    assert any("trained for M1, M2" in line for line in logs)

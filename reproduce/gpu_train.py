@@ -11,8 +11,8 @@ TensorFlow and measures the test accuracy on the importing machine (the number t
 Phases (``--phases``; each with a wall-clock budget so one call fits the device's 10 minutes):
 
 ``targets``  Train classifiers (``--targets``) on the training split: SGD + Nesterov momentum 0.9,
-             batch 128, learning rate 0.1 (VGG19: Adam 1e-4 -- it has no BatchNorm and does not
-             start at 0.1) with per-epoch cosine decay over the epochs that fit the budget,
+             batch 128, learning rate 0.1 (VGG19: Adam 1e-4 -- it has no BatchNorm; the usual choice,
+             not compared here) with per-epoch cosine decay over the epochs that fit the budget,
              weight decay 5e-4, random crop (4 px zero padding) + horizontal flip for CIFAR-10
              (Zagoruyko & Komodakis / He et al. CIFAR recipe); MNIST targets: Adam 1e-3, no
              augmentation. The last 5,000 (MNIST 3,000) training images are held out and the

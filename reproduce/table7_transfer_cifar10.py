@@ -6,7 +6,8 @@ examples made on VGG19 and ResNet, which it never saw.
 Targets: ``vgg19_cifar10`` (``keras.applications.VGG19`` base at 32x32 + ``Dense(10)``) and
 ``resnet_cifar10`` (the pre-activation ResNet of the paper's ref. [28], He et al. 2016, in its
 CIFAR form, depth 20). Both trained from scratch on this CPU (no ImageNet weights offline, no
-GPU): VGG19 2 epochs with Adam 1e-4 (it has no BatchNorm; 1e-3 does not start), ResNet-20 4
+GPU): VGG19 1 epoch with Adam 1e-4 (it has no BatchNorm; the smaller rate usual for it, not compared
+with 1e-3 here), ResNet-20 3
 epochs with Adam 1e-3. Data: "CIFAR-10 (JPEG copy)".
 
 Scales as Table 5 (``reproduce/table5_cifar10.py``): ``--quick``, default (shipped models, 200

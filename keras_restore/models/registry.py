@@ -73,6 +73,17 @@ MODELS: dict[str, ModelSpec] = {
                   table="Section 4, Eq. 11"),
         ModelSpec("crunet_cifar10", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
                   paper=CRUNET, table="Section 4, Eq. 11"),
+        # The same CRU-Nets, each trained for one target only (papers/001 Tables 4-5, black-box:
+        # "A-net/B-net" = examples made on A-net restored by the CRU-Net trained for B-net).
+        # Separate names so their shipped files and manifest entries never collide.
+        ModelSpec("crunet_mnist_anet", crunet.crunet_mnist, kind="restorer", paper=CRUNET,
+                  table="Table 4 (trained for A-net)"),
+        ModelSpec("crunet_mnist_bnet", crunet.crunet_mnist, kind="restorer", paper=CRUNET,
+                  table="Table 4 (trained for B-net)"),
+        ModelSpec("crunet_cifar10_dnet", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 5 (trained for D-net)"),
+        ModelSpec("crunet_cifar10_mnet", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 5 (trained for M-net)"),
         ModelSpec("anet", crunet_targets.anet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.35}),
         ModelSpec("bnet", crunet_targets.bnet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.39}),
         ModelSpec("model_a", crunet_targets.model_a, paper=CRUNET, table="Table 8"),

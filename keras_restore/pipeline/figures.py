@@ -1,5 +1,6 @@
 """Figures like the paper's: Fig. 2 (original / adversarial / restored examples per attack) and
-Fig. 4 (success rate per target and attack, ours beside the paper's)."""
+Fig. 4 (success rate per target and attack, ours beside the paper's); for papers/001 Figs. 8-11
+(no-defense and restored accuracy per target and attack)."""
 
 from __future__ import annotations
 
@@ -56,5 +57,29 @@ def bar_chart(long_rows: list[dict], path, spec):
         ax.set_ylabel("success rate (%)")
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(spec.title, fontsize=9)
+    io.save_figure(fig, path)
+    plt.close(fig)
+
+
+def accuracy_chart(long_rows: list[dict], path, spec):
+    """No-defense (red) and restored (blue) accuracy per attack, one panel per target, ours
+    beside the paper's (hatched), like papers/001 Figs. 8-11."""
+    plt = _plt()
+    targets = list(dict.fromkeys(r["target"] for r in long_rows))
+    fig, axes = plt.subplots(1, len(targets), figsize=(5.5 * len(targets), 3.2), squeeze=False)
+    for ax, label in zip(axes[0], targets):
+        rows = [r for r in long_rows if r["target"] == label]
+        xs = np.arange(len(rows))
+        bars = (("no_defense_pct", "tab:red", "no defense"), ("crunet_defense_pct", "tab:blue", "CRU-Net"))
+        for i, (key, color, name) in enumerate(bars):
+            ax.bar(xs + (i - 1.5) * 0.2, [r[key] for r in rows], 0.2, color=color, label=f"{name} (ours)")
+            ax.bar(xs + (i + 0.5) * 0.2, [r[f"{key}_paper"] or 0 for r in rows], 0.2, color=color, alpha=0.35,
+                   hatch="//", label=f"{name} (paper)")
+        ax.set_xticks(xs, [r["attack"] for r in rows])
+        ax.set_ylim(0, 110)
+        ax.set_title(f"{label}", fontsize=9)
+        ax.set_ylabel("accuracy (%)")
+        ax.legend(fontsize=6, loc="lower right")
+    fig.suptitle(f"{spec.title} (like {spec.figure})", fontsize=8)
     io.save_figure(fig, path)
     plt.close(fig)

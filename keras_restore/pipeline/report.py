@@ -1,8 +1,11 @@
 """Result tables: the paper's shape (rows = targets, columns = attacks, each with ``_paper`` and
-``_delta``) from the long per-(target, attack) rows; nothing here is typed by hand."""
+``_delta``) from the long per-(target, attack) rows; nothing here is typed by hand. CRU-Net tables
+(``TableSpec.report == "accuracy"``, papers/001 Tables 2-5) have rows = (attack, target) and
+columns No attack / No defense / CRU-Net defense; :func:`similarity_rows` gives its Tables 6-7."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 METRICS = {
@@ -19,7 +22,120 @@ METRICS = {
 }
 
 
+# papers/001 Tables 2-5: TableSpec.paper_accuracies keys -> our column prefix and long-row metric.
+# Ours are percentages; the paper's fractions are converted to % (x 100) in the *_pct_paper columns.
+ACCURACY_COLUMNS = {"no_attack": ("no_attack_pct", "original_accuracy"),
+                    "no_defense": ("no_defense_pct", "adversarial_accuracy"),
+                    "defense": ("crunet_defense_pct", "restored_accuracy")}
+
+SIMILARITY_METRICS = {
+    "ssim": "mean tf.image.ssim(original, restored, max_val=1) on [0, 1] images (papers/001 Eq. 15)",
+    "psnr_paper255_db": "papers/001 Eq. 16 exactly: 10 log10((L-1)^2 / MSE), L = 256, on 8-bit 0-255 images "
+                        "(round(255 x)), per image, averaged; identical images count as 100 dB "
+                        "(keras_restore.defense.psnr_paper_255)",
+    "psnr_tf_unit_db": "mean tf.image.psnr(original, restored, max_val=1) on [0, 1] float images, capped at "
+                       "100 dB (keras_restore.defense.psnr)",
+}
+
+
+def metric_definitions(spec) -> dict:
+    """``METRICS`` as they apply to ``spec`` (Tables 4-7 of papers/000: ``METRICS`` itself)."""
+    defs = dict(METRICS)
+    if spec.eval_images == "first":
+        defs["original_accuracy"] = ("correctly classified clean test images / all, %, on the first n_eval test "
+                                     "images (papers/001 'No attack', Eq. 12)")
+        defs["success_rate"] = "restored accuracy / original accuracy x 100 (papers/001 Eq. 14)"
+    if spec.report == "accuracy":
+        defs["psnr_paper255_restored"] = SIMILARITY_METRICS["psnr_paper255_db"]
+        for key, (prefix, metric) in ACCURACY_COLUMNS.items():
+            defs[prefix] = f"= {metric}, %; {prefix}_paper: the paper's fraction x 100; {prefix}_delta: ours - paper"
+    return defs
+
+
+def _pct(fraction):
+    return None if fraction is None else round(fraction * 100.0, 6)
+
+
+def accuracy_paper_columns(spec, label, col, metrics) -> dict:
+    """papers/001 Tables 2-5 columns of one (target, attack): ours (%), the paper's (fraction x 100)
+    and the difference."""
+    paper = spec.paper_accuracies.get(label, {}).get(col, {})
+    out = {}
+    for key, (prefix, metric) in ACCURACY_COLUMNS.items():
+        ours, theirs = metrics[metric], _pct(paper.get(key))
+        out[prefix] = ours
+        out[f"{prefix}_paper"] = theirs
+        out[f"{prefix}_delta"] = None if theirs is None else ours - theirs
+    return out
+
+
+def accuracy_rows(spec, long_rows, columns, target_records) -> list[dict]:
+    """papers/001 Tables 2-5 shape: one row per (attack, target), in the paper's order."""
+    rows = []
+    for col in columns:
+        for label in spec.targets:
+            match = [r for r in long_rows if r["target"] == label and r["attack"] == col]
+            if not match:
+                continue
+            r = match[0]
+            row = {"attack": col, "target": label, "target_model": spec.targets[label],
+                   "restorer": r["restorer"], "restorer_trained_for": ", ".join(r["restorer_trained_for"]),
+                   "n_images": r["n_images"]}
+            for prefix, _ in ACCURACY_COLUMNS.values():
+                row.update({k: r[k] for k in (prefix, f"{prefix}_paper", f"{prefix}_delta")})
+            row["test_accuracy_pct"] = target_records[label]["test_accuracy"]
+            row["test_accuracy_pct_paper"] = spec.paper_accuracy.get(label)
+            rows.append(row)
+    return rows
+
+
+def similarity_of(long_rows) -> dict:
+    """Full-precision SSIM / PSNR of restored vs original per target and attack (the CSVs round
+    to 2 decimals): the source of papers/001 Tables 6-7."""
+    out = {}
+    for r in long_rows:
+        out.setdefault(r["target"], {})[r["attack"]] = {
+            "n_images": r["n_images"], "ssim": r["ssim_restored"],
+            "psnr_paper255_db": r["psnr_paper255_restored"], "psnr_tf_unit_db": r["psnr_restored"]}
+    return out
+
+
+# 10 log10(255^2 / MSE) with the MSE of [0, 1] images = tf PSNR + 20 log10(255): a reading of
+# Eq. 16 that would give values near the paper's 80-105 dB (reported beside, as a hypothesis).
+UNIT_MSE_OFFSET_DB = 20.0 * math.log10(255.0)
+
+
+def similarity_rows(spec, similarity, columns) -> list[dict]:
+    """papers/001 Tables 6-7 shape: per target, one row per metric, columns = attacks with the
+    paper's value (SSIM or PSNR) and ours - paper beside. Values are formatted strings (SSIM to
+    4 decimals, PSNR to 2), as the paper prints them."""
+    metrics = (("SSIM", "SSIM", lambda v: v["ssim"], 4),
+               ("PSNR_paper255_dB", "PSNR", lambda v: v["psnr_paper255_db"], 2),
+               ("PSNR_tf_unit_dB", "PSNR", lambda v: v["psnr_tf_unit_db"], 2),
+               ("PSNR_255sq_over_unit_mse_dB", "PSNR", lambda v: v["psnr_tf_unit_db"] + UNIT_MSE_OFFSET_DB, 2))
+    rows = []
+    for label in spec.targets:
+        if label not in similarity:
+            continue
+        for name, paper_key, value, digits in metrics:
+            row = {"dataset": spec.dataset, "paper_table": spec.paper_similarity_table, "target": label,
+                   "metric": name}
+            for col in columns:
+                if col not in similarity[label]:
+                    continue
+                ours = value(similarity[label][col])
+                paper = spec.paper_similarity.get(label, {}).get(paper_key, {}).get(col)
+                row[col] = f"{ours:.{digits}f}"
+                row[f"{col}_paper"] = "" if paper is None else f"{paper:.{digits}f}"
+                row[f"{col}_delta"] = "" if paper is None else f"{ours - paper:.{digits}f}"
+            row["n_images"] = next(iter(similarity[label].values()))["n_images"]
+            rows.append(row)
+    return rows
+
+
 def wide_rows(spec, long_rows, columns, target_records) -> list[dict]:
+    if spec.report == "accuracy":
+        return accuracy_rows(spec, long_rows, columns, target_records)
     rows = []
     for label in spec.targets:
         row = {"target": label,

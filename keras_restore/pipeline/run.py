@@ -2,13 +2,16 @@
 
 I.   Targets: train (or load the shipped) target classifiers; test accuracy.
 II.  Attacks: adversarial test sets from the first ``n_eval`` test images each target classifies
-     correctly, one per attack (default parameters from :mod:`keras_restore.attacks.config`).
+     correctly (or, for ``TableSpec.eval_images == "first"``, the first ``n_eval`` test images),
+     one per attack (default parameters from :mod:`keras_restore.attacks.config`).
 III. No defense: each target's accuracy on its adversarial sets.
 IV.  Restorer: trained to map adversarial -> clean on pairs made from the *training* split:
      ``n_pairs`` training images, each attacked once by one of the (target x attack)
      combinations (round robin), mixed; MSE loss (CRU-Net Eq. 9-10).
 V.   Restore the adversarial test sets, classify again: restored accuracy, success rate
-     (Eq. 6-8), SSIM and PSNR of restored vs original images.
+     (Eq. 6-8), SSIM and PSNR of restored vs original images. Black-box tables
+     (``TableSpec.row_restorers``) restore each row with its own restorer, trained on the pairs
+     of other targets.
 
 Everything expensive is cached under ``cache_dir`` and keyed by what determines it (model
 weights fingerprint, attack and parameters, data source, image indices, seed), written atomically:
@@ -132,7 +135,7 @@ class Run:
         seed = int(_key(self.seed, tag, attack), 16) % (2**31)
         key = _key(fingerprint(model), attack, params, self.source, tag, len(x),
                    hashlib.sha256(x.tobytes()).hexdigest(), seed)
-        path = self.cache / "attacks" / f"{tag}-{attack}-{key}.npz"
+        path = self.cache / "attacks" / f"{tag.replace('/', '_')}-{attack}-{key}.npz"
         cached = io.load_npz(path)
         start = time.time()
         if cached is not None and cached["x_adv"].shape == x.shape:
@@ -166,18 +169,18 @@ class Run:
         x_adv, x_clean = training.shuffled_pairs(np.concatenate(adv_parts), np.concatenate(clean_parts), self.seed)
         return x_adv, x_clean, pair_info
 
-    def restorer_key(self, targets: dict) -> str:
+    def restorer_key(self, targets: dict, name: str | None = None) -> str:
         fps = {label: fingerprint(m) for label, m in targets.items()}
-        return _key(self.spec.restorer, fps, self.scale.n_pairs, self.scale.restorer_epochs, self.scale.restorer_batch,
+        return _key(name or self.spec.restorer, fps, self.scale.n_pairs, self.scale.restorer_epochs, self.scale.restorer_batch,
                     self.scale.restorer_lr, self.seed, self.source, self.scale.attack_overrides)
 
-    def restorer(self, targets, x_train, y_train, restorer_file=None):
-        """The restorer: from ``restorer_file``, shipped, cached, or trained on pairs made on
-        ``targets`` (a dict label -> model, or a callable returning one: transfer tables only
-        build the restorer's own targets when the restorer has to be trained)."""
+    def restorer(self, targets, x_train, y_train, restorer_file=None, name: str | None = None):
+        """The restorer ``name`` (default: the table's): from ``restorer_file``, shipped, cached,
+        or trained on pairs made on ``targets`` (a dict label -> model, or a callable returning
+        one: transfer tables only build the restorer's own targets when it has to be trained)."""
         from keras_restore import models, training
 
-        name = self.spec.restorer
+        name = name or self.spec.restorer
         if restorer_file is not None:
             path = Path(restorer_file)
             model = models.load_keras_file(path, models.get_spec(name))
@@ -192,7 +195,7 @@ class Run:
             self.log(f"[IV] {name} is not shipped in saved_models/; training it here")
         if callable(targets):
             targets = targets()
-        key = self.restorer_key(targets)
+        key = self.restorer_key(targets, name)
         path = self.cache / "models" / f"{name}-{key}.keras"
         record_path = path.with_suffix(".json")
         if path.exists() and record_path.exists():
@@ -248,6 +251,55 @@ def correctly_classified(model, x, y, n: int):
     return idx
 
 
+def eval_indices(spec: TableSpec, model, x, y, n: int) -> np.ndarray:
+    """Indices of the test images attacked for one target: the first ``n`` it classifies
+    correctly (``spec.eval_images == "correct"``) or simply the first ``n`` ("first")."""
+    if spec.eval_images == "first":
+        return np.arange(min(int(n), len(x)))
+    return correctly_classified(model, x, y, n)
+
+
+def attack_tag(spec: TableSpec, label: str) -> str:
+    """Cache tag of a target's adversarial test sets. With ``eval_images == "first"`` the images
+    do not depend on the table, so the tag is the target's registry name: a black-box table
+    attacks exactly the images (and with the same seeds) as the white-box table of the same
+    target, as papers/001 Tables 2 and 4 (equal "No defense" columns) do."""
+    return f"{spec.targets[label]}-test-first" if spec.eval_images == "first" else f"{label}-test"
+
+
+def _row_restorers(spec: TableSpec, run: Run, targets: dict, x_train, y_train, x_test, y_test,
+                   restorer_file, log) -> tuple[dict, dict]:
+    """Restorer and record per row. One restorer for every row (white-box, transfer tables) or,
+    with ``spec.row_restorers``, one per row trained on the pairs of its RowRestorer.targets
+    (models of this table are reused; others are trained/loaded as Phase I targets)."""
+    if spec.row_restorers is None:
+        restorer_targets = targets
+        if spec.restorer_targets is not None:   # transfer table: the restorer was made for other targets
+            def restorer_targets():
+                log(f"[IV] {spec.restorer} is trained for {', '.join(spec.restorer_targets)} (not this table's targets)")
+                return {label: run.target(label, name, x_train, y_train, x_test, y_test)[0]
+                        for label, name in spec.restorer_targets.items()}
+        restorer, record = run.restorer(restorer_targets, x_train, y_train, restorer_file)
+        if spec.restorer_targets is not None:
+            record = {**record, "trained_for": dict(spec.restorer_targets)}
+        return {label: restorer for label in targets}, {label: record for label in targets}
+    loaded = {spec.targets[label]: model for label, model in targets.items()}
+    restorers, records, done = {}, {}, {}
+    for label in targets:
+        row = spec.row_restorers[label]
+        if row.restorer not in done:
+            def own_targets(row=row):
+                log(f"[IV] {row.restorer} is trained for {', '.join(row.targets)} only")
+                return {lab: loaded[name] if name in loaded else
+                        run.target(lab, name, x_train, y_train, x_test, y_test)[0]
+                        for lab, name in row.targets.items()}
+            log(f"[IV] row {label}: restorer {row.restorer} (trained for {', '.join(row.targets)})")
+            model, record = run.restorer(own_targets, x_train, y_train, name=row.restorer)
+            done[row.restorer] = model, {**record, "trained_for": dict(row.targets)}
+        restorers[label], records[label] = done[row.restorer]
+    return restorers, records
+
+
 def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduce/results",
               cache_dir="reproduce/cache", seed: int = 0, columns=None, ship: bool = False,
               restorer_file=None, progress: bool = True, log=print) -> dict:
@@ -255,7 +307,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
 
     Returns a dict with ``rows`` (wide table), ``long`` (per target x attack) and ``meta``.
     """
-    from keras_restore.defense import RestorerDefense, accuracy
+    from keras_restore.defense import RestorerDefense, accuracy, psnr_paper_255
     from keras_restore.pipeline import figures, report
 
     t0 = time.time()
@@ -263,6 +315,10 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     runtime.seed_everything(seed)
     run = Run(spec, scale, data_dir=data_dir, cache_dir=cache_dir, seed=seed, columns=columns,
               progress=progress, log=log)
+    if spec.row_restorers is not None and restorer_file is not None:
+        raise ValueError(f"--restorer-file gives one restorer, but {spec.name} needs one per row "
+                         f"({', '.join(r.restorer for r in spec.row_restorers.values())}); ship them or let "
+                         f"the table train them.")
     log(f"== {spec.title} | scale: {scale.name} ({scale.note}) | data: {run.source} | seed {seed}")
     x_train, y_train = data.load_arrays(spec.dataset, "train", data_dir)
     x_test, y_test = data.load_arrays(spec.dataset, "test", data_dir)
@@ -276,26 +332,19 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     t = time.time()
     eval_sets, adv_sets, attack_info = {}, {}, {}
     for label, model in targets.items():
-        idx = correctly_classified(model, x_test, y_test, scale.n_eval)
+        idx = eval_indices(spec, model, x_test, y_test, scale.n_eval)
         eval_sets[label] = idx
         for col in run.columns:
             attack = ATTACK_OF_COLUMN[col]
             adv_sets[label, col], attack_info[label, col] = run.attack(
-                model, attack, x_test[idx], y_test[idx], tag=f"{label}-test")
+                model, attack, x_test[idx], y_test[idx], tag=attack_tag(spec, label))
             log(f"[II] {label}/{col}: {len(idx)} images "
                 f"({'cached' if attack_info[label, col]['cached'] else str(attack_info[label, col]['seconds']) + ' s'})")
     run.meta["timings"]["phase2_attacks_s"] = round(time.time() - t, 1)
 
     t = time.time()
-    restorer_targets = targets
-    if spec.restorer_targets is not None:   # transfer table: the restorer was made for other targets
-        def restorer_targets():
-            log(f"[IV] {spec.restorer} is trained for {', '.join(spec.restorer_targets)} (not this table's targets)")
-            return {label: run.target(label, name, x_train, y_train, x_test, y_test)[0]
-                    for label, name in spec.restorer_targets.items()}
-    restorer, restorer_record = run.restorer(restorer_targets, x_train, y_train, restorer_file)
-    if spec.restorer_targets is not None:
-        restorer_record = {**restorer_record, "trained_for": dict(spec.restorer_targets)}
+    restorers, restorer_records = _row_restorers(spec, run, targets, x_train, y_train, x_test, y_test,
+                                                 restorer_file, log)
     run.meta["timings"]["phase4_restorer_s"] = round(time.time() - t, 1)
 
     t = time.time()
@@ -303,10 +352,13 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     clean_restored = {}
     from keras_restore.fast import fast_inference
 
-    fast_restorer = fast_inference(restorer)   # one inference clone shared by every target
+    fast_restorers = {}   # one inference clone per restorer, shared by the targets it restores
     for label, model in targets.items():
         idx = eval_sets[label]
-        defense = RestorerDefense(restorer, model, fast=fast_restorer)
+        restorer = restorers[label]
+        if id(restorer) not in fast_restorers:
+            fast_restorers[id(restorer)] = fast_inference(restorer)
+        defense = RestorerDefense(restorer, model, fast=fast_restorers[id(restorer)])
         x_clean, y = x_test[idx], y_test[idx]
         clean_restored[label] = accuracy(model, defense.restore(x_clean), y, 256)
         for col in run.columns:
@@ -325,27 +377,45 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
                                            "psnr_adversarial", "linf_adversarial", "l2_adversarial")},
                 "attack_params": info["params"], "attack_seed": info["seed"], "attack_cached": info["cached"],
                 "attack_seconds": info["seconds"], "restore_eval_seconds": round(time.time() - ts, 1),
-                "restorer": spec.restorer, "scale": scale.name, "seed": seed, "data_source": run.source,
+                "restorer": spec.restorer_of(label), "scale": scale.name, "seed": seed, "data_source": run.source,
                 "package_version": __version__,
             })
+            if spec.report == "accuracy":   # papers/001 Tables 2-7 (Tables 4-7 of 000 keep their columns)
+                long_rows[-1].update(report.accuracy_paper_columns(spec, label, col, metrics))
+                long_rows[-1].update(
+                    psnr_paper255_restored=psnr_paper_255(x_clean, restored),
+                    restorer_trained_for=restorer_records[label].get("trained_for", dict(spec.targets)),
+                    eval_images=spec.eval_images)
             examples[label, col] = (x_clean[:3], adv_sets[label, col][:3], restored[:3])
-            log(f"[V] {label}/{col}: adversarial {metrics['adversarial_accuracy']:.2f}% -> restored "
-                f"{metrics['restored_accuracy']:.2f}% | success {metrics['success_rate']:.2f}% (paper {paper})")
+            if spec.report == "accuracy":
+                log(f"[V] {label}/{col}: no attack {metrics['original_accuracy']:.2f}% | no defense "
+                    f"{metrics['adversarial_accuracy']:.2f}% | restored {metrics['restored_accuracy']:.2f}% (paper "
+                    f"{long_rows[-1]['no_attack_pct_paper']} / {long_rows[-1]['no_defense_pct_paper']} / "
+                    f"{long_rows[-1]['crunet_defense_pct_paper']})")
+            else:
+                log(f"[V] {label}/{col}: adversarial {metrics['adversarial_accuracy']:.2f}% -> restored "
+                    f"{metrics['restored_accuracy']:.2f}% | success {metrics['success_rate']:.2f}% (paper {paper})")
     run.meta["timings"]["phase5_evaluate_s"] = round(time.time() - t, 1)
 
     wall = round(time.time() - t0, 1)
     for row in long_rows:
         row["run_wall_seconds"] = wall
     wide = report.wide_rows(spec, long_rows, run.columns, target_records)
+    if spec.eval_images == "first":
+        run.meta["eval_selection"] = "the first n_eval test images (indices 0..n_eval-1), whatever the target predicts"
+    if spec.report == "accuracy":
+        run.meta["similarity"] = report.similarity_of(long_rows)
     run.meta.update({
         "table": spec.name, "title": spec.title, "paper": spec.source, "scale": scale.as_dict(), "seed": seed,
         "data_source": run.source, "columns": run.columns,
         "targets": target_records,
-        "restorer": {"name": spec.restorer, **restorer_record},
+        "restorer": ({"name": spec.restorer, **restorer_records[next(iter(targets))]} if spec.row_restorers is None
+                     else {"name": "one per row", "rows": {label: {"name": spec.restorer_of(label), **rec}
+                                                           for label, rec in restorer_records.items()}}),
         "attacks": {f"{label}/{col}": v for (label, col), v in attack_info.items()},
         "eval_images": {label: int(len(idx)) for label, idx in eval_sets.items()},
         "clean_through_restorer_accuracy": clean_restored,
-        "metric_definitions": report.METRICS,
+        "metric_definitions": report.metric_definitions(spec),
         "versions": _versions(), "machine": {"cpu": report.cpu_name(), "cores": os.cpu_count()},
         "wall_seconds": wall,
     })
@@ -354,14 +424,23 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     io.write_csv(out / f"{spec.name}_long.csv", long_rows)
     io.write_json(out / f"{spec.name}.meta.json", run.meta)
     figures.examples_figure(examples, out / f"{spec.name}_examples.png", spec)
-    figures.bar_chart(long_rows, out / f"{spec.name}_bars.png", spec)
+    if spec.report == "accuracy":
+        figures.accuracy_chart(long_rows, out / f"{spec.name}_bars.png", spec)
+    else:
+        figures.bar_chart(long_rows, out / f"{spec.name}_bars.png", spec)
     log(f"== wrote {out / spec.name}.csv (+ _long.csv, .meta.json, figures) in {wall:.0f} s")
     if ship:
         for label, name in spec.targets.items():
             if not target_records[label]["source"].startswith("saved_models"):
                 run.ship_model(name, targets[label], target_records[label],
                                {"test_accuracy": target_records[label]["test_accuracy"]})
-        if not restorer_record["source"].startswith("saved_models"):
-            run.ship_model(spec.restorer, restorer, restorer_record,
-                           {"clean_through_restorer_accuracy": clean_restored})
+        shipped_restorers = set()
+        for label in targets:
+            name, record = spec.restorer_of(label), restorer_records[label]
+            if name in shipped_restorers or record["source"].startswith("saved_models"):
+                continue
+            shipped_restorers.add(name)
+            rows = [lab for lab in targets if spec.restorer_of(lab) == name]
+            run.ship_model(name, restorers[label], record,
+                           {"clean_through_restorer_accuracy": {lab: clean_restored[lab] for lab in rows}})
     return {"rows": wide, "long": long_rows, "meta": run.meta}

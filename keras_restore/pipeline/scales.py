@@ -20,7 +20,8 @@ class Scale:
     target_train_limit: int | None   # training images for targets (None: all 60,000)
     n_pairs: int                     # training images turned into (adversarial, clean) pairs
     restorer_epochs: int
-    n_eval: int                      # correctly classified test images attacked per target
+    n_eval: int                      # test images attacked per target (the first n_eval correctly
+                                     # classified, or the first n_eval: TableSpec.eval_images)
     restorer_batch: int = 32
     restorer_lr: float = 1e-3
     attack_overrides: dict = field(default_factory=dict)

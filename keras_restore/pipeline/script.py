@@ -38,17 +38,40 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def _out_dir(args) -> str:
+    return args.out_dir or str(REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
+
+
 def main_for(spec_name: str, argv=None) -> dict:
     """Parse arguments and run the table ``spec_name``; one-line error and exit 1 on bad input."""
-    from keras_restore.pipeline import TABLES, get_scale, run_table
+    from keras_restore.pipeline import get_scale, run_table
+    from keras_restore.pipeline.tables import get_table
 
-    args = parser(TABLES[spec_name].title).parse_args(argv)
-    spec = TABLES[spec_name]
-    out = args.out_dir or str(REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
+    spec = get_table(spec_name)
+    args = parser(spec.title).parse_args(argv)
+    out = _out_dir(args)
     try:
         return run_table(spec, get_scale(args.scale, spec), data_dir=args.data_dir, out_dir=out, cache_dir=args.cache_dir,
                          seed=args.seed, columns=args.attacks, ship=args.ship,
                          restorer_file=args.restorer_file, progress=not args.quiet)
+    except (ValueError, FileNotFoundError, PermissionError) as e:
+        print(f"{Path(sys.argv[0]).name}: error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def main_similarity(argv=None) -> dict:
+    """CRU-Net Tables 6-7 (SSIM / PSNR of restored vs original) from the white-box runs."""
+    from keras_restore.pipeline.similarity import TITLE, similarity_table
+
+    p = parser(TITLE)
+    p.add_argument("--datasets", nargs="+", default=["mnist", "cifar10"], metavar="DATASET",
+                   help="mnist (Table 6, from crunet_table2_mnist_whitebox) and/or cifar10 (Table 7, from "
+                        "crunet_table3_cifar10_whitebox); default both")
+    args = p.parse_args(argv)
+    try:
+        return similarity_table(args.scale, datasets=args.datasets, data_dir=args.data_dir, out_dir=_out_dir(args),
+                                cache_dir=args.cache_dir, seed=args.seed, columns=args.attacks, ship=args.ship,
+                                restorer_file=args.restorer_file, progress=not args.quiet)
     except (ValueError, FileNotFoundError, PermissionError) as e:
         print(f"{Path(sys.argv[0]).name}: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None

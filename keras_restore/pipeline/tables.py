@@ -2,6 +2,11 @@
 
 The paper's values are copied from the table texts in ``../shared/papers`` and pinned by tests;
 every result row prints them beside ours with the difference.
+
+Two papers: Ali et al. 2021 (papers/000, Tables 4-7: success rates, rows = targets) and the
+CRU-Net paper, Ali et al. 2022 (papers/001, Tables 2-5: "No attack" / "No defense" / "CRU-Net
+defense" accuracies per attack and target, printed as fractions; Tables 6-7: SSIM and PSNR of
+restored vs original images, kept in the white-box specs' ``paper_similarity``).
 """
 
 from __future__ import annotations
@@ -9,8 +14,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 COLUMNS = ("FGSM", "BIM", "PGD", "DFA", "CWA", "SPA")
+# The CRU-Net paper's six attacks (papers/001, Sec. 5.2): R-FGSM (Tramer et al. 2018) replaces BIM.
+CRUNET_COLUMNS = ("FGSM", "R-FGSM", "PGD", "DFA", "CWA", "SPA")
 # Table columns -> keras_restore.attacks names.
-ATTACK_OF_COLUMN = {"FGSM": "fgsm", "BIM": "bim", "PGD": "pgd", "DFA": "deepfool", "CWA": "cw", "SPA": "spa"}
+ATTACK_OF_COLUMN = {"FGSM": "fgsm", "BIM": "bim", "PGD": "pgd", "DFA": "deepfool", "CWA": "cw", "SPA": "spa",
+                    "R-FGSM": "rfgsm"}
+
+# Which test images are attacked (TableSpec.eval_images):
+#   "correct": the first n_eval test images each target classifies correctly (papers/000: the
+#              original accuracy is 100% by construction);
+#   "first":   the first n_eval test images, whatever the target predicts (papers/001: "No attack"
+#              is the target's test accuracy), the same images for every target.
+EVAL_IMAGES = ("correct", "first")
+# Shape of the paper-shaped CSV (TableSpec.report):
+#   "success_rate": rows = targets, columns = attacks (success rate %, papers/000 Tables 4-7);
+#   "accuracy":     rows = (attack, target), columns = No attack / No defense / defended accuracy
+#                   (papers/001 Tables 2-5).
+REPORTS = ("success_rate", "accuracy")
+# Keys of TableSpec.paper_accuracies[row][column] (fractions, as printed in papers/001).
+ACCURACY_KEYS = ("no_attack", "no_defense", "defense")
+
+
+@dataclass(frozen=True)
+class RowRestorer:
+    """The restorer of one table row (black-box tables): registry name (an alias of the table's
+    restorer architecture, so shipped files and cache entries never collide) and the targets whose
+    (adversarial, clean) pairs train it (row label -> registry name)."""
+    restorer: str
+    targets: dict
 
 
 @dataclass(frozen=True)
@@ -31,6 +62,43 @@ class TableSpec:
     # Per-scale changes for this table's dataset (scale name -> Scale field -> value).
     scale_overrides: dict = field(default_factory=dict)
     figure: str = "Fig. 4"
+    # --- added for the CRU-Net paper (papers/001); the defaults keep Tables 4-7 unchanged ---
+    eval_images: str = "correct"  # see EVAL_IMAGES
+    report: str = "success_rate"  # see REPORTS
+    # row label -> {column: {"no_attack", "no_defense", "defense": fraction as printed}}
+    paper_accuracies: dict = field(default_factory=dict)
+    # row label -> {"SSIM" | "PSNR": {column: value as printed}} (papers/001 Tables 6-7)
+    paper_similarity: dict = field(default_factory=dict)
+    paper_similarity_table: str = ""
+    # Black-box tables: row label -> RowRestorer; each row restored by its own restorer, trained
+    # on the pairs of RowRestorer.targets only (None: one restorer for every row).
+    row_restorers: dict | None = None
+
+    def __post_init__(self):
+        if self.eval_images not in EVAL_IMAGES:
+            raise ValueError(f"Unknown eval_images {self.eval_images!r}; expected one of: {', '.join(EVAL_IMAGES)}.")
+        if self.report not in REPORTS:
+            raise ValueError(f"Unknown report {self.report!r}; expected one of: {', '.join(REPORTS)}.")
+        unknown = [c for c in self.columns if c not in ATTACK_OF_COLUMN]
+        if unknown:
+            raise ValueError(f"Unknown attack column(s) {unknown} in table {self.name!r}; "
+                             f"expected some of: {', '.join(ATTACK_OF_COLUMN)}.")
+        if self.row_restorers is not None:
+            if self.restorer_targets is not None:
+                raise ValueError(f"Table {self.name!r}: row_restorers and restorer_targets exclude each other.")
+            missing = [label for label in self.targets if label not in self.row_restorers]
+            extra = [label for label in self.row_restorers if label not in self.targets]
+            if missing or extra:
+                raise ValueError(f"Table {self.name!r}: row_restorers must name every row once "
+                                 f"(missing {missing}, unknown {extra}).")
+            for label, row in self.row_restorers.items():
+                if not isinstance(row, RowRestorer) or not row.targets:
+                    raise ValueError(f"Table {self.name!r}: row_restorers[{label!r}] must be a RowRestorer "
+                                     f"with at least one target, got {row!r}.")
+
+    def restorer_of(self, label: str) -> str:
+        """Registry name of the restorer that restores row ``label``."""
+        return self.row_restorers[label].restorer if self.row_restorers else self.restorer
 
 
 TABLE4 = TableSpec(
@@ -64,13 +132,13 @@ _CIFAR_SCALES = {
               "attack_overrides": _CIFAR_QUICK_ATTACKS,
               "note": "CI smoke test: 1,000 training images, 1 epoch, 120 pairs, 20 test images per "
                       "attack; numbers are not a reproduction."},
-    **{scale: {"target_epochs": {"densenet121_cifar10": 3, "mobilenet_cifar10": 5, "vgg19_cifar10": 2,
-                                 "resnet_cifar10": 4},
+    **{scale: {"target_epochs": {"densenet121_cifar10": 3, "mobilenet_cifar10": 5, "vgg19_cifar10": 1,
+                                 "resnet_cifar10": 3},
                "target_lr": {"vgg19_cifar10": 1e-4},
                "n_pairs": 8000, "restorer_epochs": 3, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS,
                "note": ("Shipped models from saved_models/ (trained at --retrain scale, see their manifest "
                         "entries); 200 test images per attack." if scale == "default" else
-                        "Everything trained on this machine's CPU: targets 2-5 epochs, 8,000 training "
+                        "Everything trained on this machine's CPU: targets 1-5 epochs, 8,000 training "
                         "pairs, restorer 3 epochs; 200 test images per attack.")}
        for scale in ("default", "retrain")},
     "paper": {"target_epochs": {"densenet121_cifar10": 60, "mobilenet_cifar10": 60, "vgg19_cifar10": 60,
@@ -132,4 +200,171 @@ TABLE7 = TableSpec(
     figure="Fig. 7",
 )
 
-TABLES = {spec.name: spec for spec in (TABLE4, TABLE5, TABLE6, TABLE7)}
+
+# ------------------------------------------------------------------ CRU-Net (papers/001)
+CRUNET_SOURCE = "Ali et al. 2022, CRU-Net (papers/001)"
+
+# MNIST on a 2-core CPU: the paper states no epochs, pair counts or evaluation sizes. Default and
+# --retrain (nothing CRU-Net is shipped, so the default trains too) fit about 15 min of CPU for the
+# white-box table: A-net / B-net 3 epochs on all 60,000 images (Adam 1e-3, batch 128), 6,000
+# pairs, CRU-Net 3 epochs, the first 500 test images per attack.
+_CRUNET_MNIST_SCALES = {
+    "quick": {"target_epochs": {"anet": 1, "bnet": 1}, "target_train_limit": 6000, "n_pairs": 600,
+              "restorer_epochs": 1, "n_eval": 100,
+              "note": "CI smoke test: A-net/B-net 1 epoch on 6,000 images, 600 pairs, CRU-Net 1 epoch, "
+                      "the first 100 test images per attack; numbers are not a reproduction."},
+    **{scale: {"target_epochs": {"anet": 3, "bnet": 3}, "target_train_limit": None, "n_pairs": 6000,
+               "restorer_epochs": 3, "n_eval": 500,
+               "note": "Everything trained on this machine's CPU (no CRU-Net model is shipped): A-net/B-net "
+                       "3 epochs on 60,000 images (Adam 1e-3), 6,000 training pairs, CRU-Net 3 epochs, the "
+                       "first 500 test images per attack."}
+       for scale in ("default", "retrain")},
+    "paper": {"target_epochs": {"anet": 10, "bnet": 10}, "target_train_limit": None, "n_pairs": 60000,
+              "restorer_epochs": 20, "n_eval": 10000,
+              "note": "A-net/B-net 10 epochs, all 60,000 training images as pairs, CRU-Net 20 epochs, the "
+                      "whole test set: meant for a GPU."},
+}
+# CIFAR-10: the targets and budgets of papers/000's Table 5 (_CIFAR_SCALES; D-net = DenseNet121,
+# M-net = MobileNet), the first n_eval test images.
+_CRUNET_CIFAR_SCALES = _CIFAR_SCALES
+
+
+def _paper_rows(*rows) -> dict:
+    """``(column, row label, no attack, no defense, CRU-Net defense)`` tuples, one per printed
+    line of papers/001 Tables 2-5 -> ``paper_accuracies`` (row -> column -> fractions)."""
+    out = {}
+    for column, label, *values in rows:
+        out.setdefault(label, {})[column] = dict(zip(ACCURACY_KEYS, values))
+    return out
+
+
+# papers/001 Table 2 (MNIST, white-box), as printed.
+_CRUNET_T2 = _paper_rows(
+    ("FGSM", "A-Net", 0.9935, 0.2244, 0.9935), ("FGSM", "B-Net", 0.9939, 0.1844, 0.9939),
+    ("R-FGSM", "A-Net", 0.9935, 0.1315, 0.9937), ("R-FGSM", "B-Net", 0.9939, 0.1011, 0.9940),
+    ("PGD", "A-Net", 0.9935, 0.1264, 0.9933), ("PGD", "B-Net", 0.9939, 0.1378, 0.9937),
+    ("DFA", "A-Net", 0.9935, 0.4297, 0.9934), ("DFA", "B-Net", 0.9939, 0.4097, 0.9938),
+    ("CWA", "A-Net", 0.9935, 0.5050, 0.9930), ("CWA", "B-Net", 0.9939, 0.5050, 0.9935),
+    ("SPA", "A-Net", 0.9935, 0.0512, 0.9931), ("SPA", "B-Net", 0.9939, 0.0732, 0.9939),
+)
+# papers/001 Table 3 (CIFAR-10, white-box; its caption says "MNIST", its rows are D-Net / M-Net).
+_CRUNET_T3 = _paper_rows(
+    ("FGSM", "D-Net", 0.8330, 0.1370, 0.8310), ("FGSM", "M-Net", 0.8230, 0.1820, 0.8170),
+    ("R-FGSM", "D-Net", 0.8330, 0.1520, 0.8360), ("R-FGSM", "M-Net", 0.8230, 0.3360, 0.7970),
+    ("PGD", "D-Net", 0.8330, 0.1260, 0.7990), ("PGD", "M-Net", 0.8230, 0.4200, 0.7990),
+    ("DFA", "D-Net", 0.8330, 0.2610, 0.8340), ("DFA", "M-Net", 0.8230, 0.2310, 0.8100),
+    ("CWA", "D-Net", 0.8330, 0.5470, 0.8100), ("CWA", "M-Net", 0.8230, 0.6500, 0.7880),
+    ("SPA", "D-Net", 0.8330, 0.0720, 0.8230), ("SPA", "M-Net", 0.8230, 0.0540, 0.8040),
+)
+# papers/001 Table 4 (MNIST, black-box): "A-net/B-net" = examples made on A-net, restored by the
+# CRU-Net trained for B-net, classified by A-net.
+_CRUNET_T4 = _paper_rows(
+    ("FGSM", "A-net/B-net", 0.9935, 0.2244, 0.9866), ("FGSM", "B-net/A-net", 0.9939, 0.1844, 0.9890),
+    ("R-FGSM", "A-net/B-net", 0.9935, 0.1315, 0.9911), ("R-FGSM", "B-net/A-net", 0.9939, 0.1011, 0.9923),
+    ("PGD", "A-net/B-net", 0.9935, 0.1264, 0.9799), ("PGD", "B-net/A-net", 0.9939, 0.1378, 0.9811),
+    ("DFA", "A-net/B-net", 0.9935, 0.4297, 0.9922), ("DFA", "B-net/A-net", 0.9939, 0.4097, 0.9925),
+    ("CWA", "A-net/B-net", 0.9935, 0.5050, 0.9821), ("CWA", "B-net/A-net", 0.9939, 0.5050, 0.9830),
+    ("SPA", "A-net/B-net", 0.9935, 0.0512, 0.9913), ("SPA", "B-net/A-net", 0.9939, 0.0732, 0.9915),
+)
+# papers/001 Table 5 (CIFAR-10, black-box).
+_CRUNET_T5 = _paper_rows(
+    ("FGSM", "D-net/M-net", 0.8330, 0.1370, 0.8230), ("FGSM", "M-net/D-net", 0.8230, 0.1820, 0.7857),
+    ("R-FGSM", "D-net/M-net", 0.8330, 0.1520, 0.8278), ("R-FGSM", "M-net/D-net", 0.8230, 0.3360, 0.7767),
+    ("PGD", "D-net/M-net", 0.8330, 0.1260, 0.7893), ("PGD", "M-net/D-net", 0.8230, 0.4200, 0.7854),
+    ("DFA", "D-net/M-net", 0.8330, 0.2610, 0.8921), ("DFA", "M-net/D-net", 0.8230, 0.2310, 0.7953),
+    ("CWA", "D-net/M-net", 0.8330, 0.5470, 0.7999), ("CWA", "M-net/D-net", 0.8230, 0.6500, 0.7689),
+    ("SPA", "D-net/M-net", 0.8330, 0.0720, 0.8045), ("SPA", "M-net/D-net", 0.8230, 0.0540, 0.7989),
+)
+# papers/001 Tables 6 and 7: SSIM and PSNR between original and restored examples, per attack
+# ("S.A." in the tables is the spatial attack, our SPA column), as printed.
+_CRUNET_T6 = {
+    "A-Net": {"SSIM": dict(zip(CRUNET_COLUMNS, (0.9996, 0.9998, 0.9997, 0.9998, 0.9995, 0.9996))),
+              "PSNR": dict(zip(CRUNET_COLUMNS, (94.31, 97.98, 95.67, 95.89, 94.89, 94.31)))},
+    "B-Net": {"SSIM": dict(zip(CRUNET_COLUMNS, (0.9995, 0.9996, 0.9996, 0.9998, 0.9990, 0.9997))),
+              "PSNR": dict(zip(CRUNET_COLUMNS, (94.31, 97.99, 95.50, 95.91, 94.85, 94.35)))},
+}
+_CRUNET_T7 = {
+    "D-Net": {"SSIM": dict(zip(CRUNET_COLUMNS, (0.9996, 0.9998, 0.9752, 0.9631, 0.947, 0.967))),
+              "PSNR": dict(zip(CRUNET_COLUMNS, (101.11, 105.13, 82.48, 81.91, 80.18, 80.59)))},
+    "M-Net": {"SSIM": dict(zip(CRUNET_COLUMNS, (0.9996, 0.9999, 0.9667, 0.9612, 0.9476, 0.970))),
+              "PSNR": dict(zip(CRUNET_COLUMNS, (101.12, 105.32, 81.34, 81.89, 80.20, 81.67)))},
+}
+
+_CRUNET_COMMON = dict(columns=CRUNET_COLUMNS, source=CRUNET_SOURCE, eval_images="first", report="accuracy")
+
+CRUNET_TABLE2 = TableSpec(
+    name="crunet_table2_mnist_whitebox",
+    title="CRU-Net Table 2: accuracy without attack, without defense and with CRU-Net on MNIST (white-box)",
+    dataset="mnist",
+    targets={"A-Net": "anet", "B-Net": "bnet"},
+    restorer="crunet_mnist",
+    paper={},   # papers/001 prints accuracies here, no success rates (see paper_accuracies)
+    paper_accuracy={"A-Net": 99.35, "B-Net": 99.39},   # Sec. 5 text, test accuracy (%)
+    paper_accuracies=_CRUNET_T2,
+    paper_similarity=_CRUNET_T6,
+    paper_similarity_table="Table 6",
+    scale_overrides=_CRUNET_MNIST_SCALES,
+    figure="Fig. 8",
+    **_CRUNET_COMMON,
+)
+
+CRUNET_TABLE3 = TableSpec(
+    name="crunet_table3_cifar10_whitebox",
+    title="CRU-Net Table 3: accuracy without attack, without defense and with CRU-Net on CIFAR-10 (white-box)",
+    dataset="cifar10",
+    targets={"D-Net": "densenet121_cifar10", "M-Net": "mobilenet_cifar10"},
+    restorer="crunet_cifar10",
+    paper={},
+    paper_accuracy={"D-Net": 83.3, "M-Net": 82.3},
+    paper_accuracies=_CRUNET_T3,
+    paper_similarity=_CRUNET_T7,
+    paper_similarity_table="Table 7",
+    scale_overrides=_CRUNET_CIFAR_SCALES,
+    figure="Fig. 9",
+    **_CRUNET_COMMON,
+)
+
+CRUNET_TABLE4 = TableSpec(
+    name="crunet_table4_mnist_blackbox",
+    title="CRU-Net Table 4: accuracy with the CRU-Net trained for the other target on MNIST (black-box)",
+    dataset="mnist",
+    targets={"A-net/B-net": "anet", "B-net/A-net": "bnet"},
+    restorer="crunet_mnist",
+    paper={},
+    paper_accuracy={"A-net/B-net": 99.35, "B-net/A-net": 99.39},
+    paper_accuracies=_CRUNET_T4,
+    row_restorers={"A-net/B-net": RowRestorer("crunet_mnist_bnet", {"B-net": "bnet"}),
+                   "B-net/A-net": RowRestorer("crunet_mnist_anet", {"A-net": "anet"})},
+    scale_overrides=_CRUNET_MNIST_SCALES,
+    figure="Fig. 10",
+    **_CRUNET_COMMON,
+)
+
+CRUNET_TABLE5 = TableSpec(
+    name="crunet_table5_cifar10_blackbox",
+    title="CRU-Net Table 5: accuracy with the CRU-Net trained for the other target on CIFAR-10 (black-box)",
+    dataset="cifar10",
+    targets={"D-net/M-net": "densenet121_cifar10", "M-net/D-net": "mobilenet_cifar10"},
+    restorer="crunet_cifar10",
+    paper={},
+    paper_accuracy={"D-net/M-net": 83.3, "M-net/D-net": 82.3},
+    paper_accuracies=_CRUNET_T5,
+    row_restorers={"D-net/M-net": RowRestorer("crunet_cifar10_mnet", {"M-net": "mobilenet_cifar10"}),
+                   "M-net/D-net": RowRestorer("crunet_cifar10_dnet", {"D-net": "densenet121_cifar10"})},
+    scale_overrides=_CRUNET_CIFAR_SCALES,
+    figure="Fig. 11",
+    **_CRUNET_COMMON,
+)
+
+# papers/001 Tables 6 and 7 come from the white-box runs (Tables 2 and 3), one per dataset.
+SIMILARITY_TABLES = {"mnist": "crunet_table2_mnist_whitebox", "cifar10": "crunet_table3_cifar10_whitebox"}
+
+TABLES = {spec.name: spec for spec in (TABLE4, TABLE5, TABLE6, TABLE7, CRUNET_TABLE2, CRUNET_TABLE3,
+                                       CRUNET_TABLE4, CRUNET_TABLE5)}
+
+
+def get_table(name: str) -> TableSpec:
+    """The table spec ``name`` (a ValueError naming the known tables otherwise)."""
+    if name not in TABLES:
+        raise ValueError(f"Unknown table {name!r}; expected one of: {', '.join(TABLES)}.")
+    return TABLES[name]

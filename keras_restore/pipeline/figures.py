@@ -76,10 +76,10 @@ def accuracy_chart(long_rows: list[dict], path, spec):
             ax.bar(xs + (i + 0.5) * 0.2, [r[f"{key}_paper"] or 0 for r in rows], 0.2, color=color, alpha=0.35,
                    hatch="//", label=f"{name} (paper)")
         ax.set_xticks(xs, [r["attack"] for r in rows])
-        ax.set_ylim(0, 110)
+        ax.set_ylim(0, 125)
         ax.set_title(f"{label}", fontsize=9)
         ax.set_ylabel("accuracy (%)")
-        ax.legend(fontsize=6, loc="lower right")
+        ax.legend(fontsize=6, loc="upper center", ncol=4, handlelength=1.2, columnspacing=0.8)
     fig.suptitle(f"{spec.title} (like {spec.figure})", fontsize=8)
     io.save_figure(fig, path)
     plt.close(fig)

@@ -171,8 +171,8 @@ class Run:
 
     def restorer_key(self, targets: dict, name: str | None = None) -> str:
         fps = {label: fingerprint(m) for label, m in targets.items()}
-        return _key(name or self.spec.restorer, fps, self.scale.n_pairs, self.scale.restorer_epochs, self.scale.restorer_batch,
-                    self.scale.restorer_lr, self.seed, self.source, self.scale.attack_overrides)
+        return _key(name or self.spec.restorer, fps, self.scale.n_pairs, self.scale.restorer_epochs,
+                    self.scale.restorer_batch, self.scale.restorer_lr, self.seed, self.source, self.scale.attack_overrides)
 
     def restorer(self, targets, x_train, y_train, restorer_file=None, name: str | None = None):
         """The restorer ``name`` (default: the table's): from ``restorer_file``, shipped, cached,
@@ -276,7 +276,8 @@ def _row_restorers(spec: TableSpec, run: Run, targets: dict, x_train, y_train, x
         restorer_targets = targets
         if spec.restorer_targets is not None:   # transfer table: the restorer was made for other targets
             def restorer_targets():
-                log(f"[IV] {spec.restorer} is trained for {', '.join(spec.restorer_targets)} (not this table's targets)")
+                log(f"[IV] {spec.restorer} is trained for {', '.join(spec.restorer_targets)} "
+                    f"(not this table's targets)")
                 return {label: run.target(label, name, x_train, y_train, x_test, y_test)[0]
                         for label, name in spec.restorer_targets.items()}
         restorer, record = run.restorer(restorer_targets, x_train, y_train, restorer_file)

@@ -50,7 +50,8 @@ class TableSpec:
     title: str
     dataset: str
     targets: dict                 # row label -> registry name, e.g. {"M1": "m1"}
-    restorer: str                 # registry name of the restorer
+    restorer: str                 # registry name of the restorer (with row_restorers: the architecture
+                                  # the rows' aliases share)
     paper: dict                   # row label -> {column: paper value}
     paper_accuracy: dict = field(default_factory=dict)  # row label -> clean accuracy (%)
     columns: tuple = COLUMNS
@@ -207,7 +208,9 @@ CRUNET_SOURCE = "Ali et al. 2022, CRU-Net (papers/001)"
 # MNIST on a 2-core CPU: the paper states no epochs, pair counts or evaluation sizes. Default and
 # --retrain (nothing CRU-Net is shipped, so the default trains too) fit about 15 min of CPU for the
 # white-box table: A-net / B-net 3 epochs on all 60,000 images (Adam 1e-3, batch 128), 6,000
-# pairs, CRU-Net 3 epochs, the first 500 test images per attack.
+# pairs, CRU-Net 3 epochs, the first 500 test images per attack, and CW-L2 with 3 binary-search
+# steps x 50 iterations (lr 0.1) as on CIFAR-10: with the default 5 x 100, CW alone took ~60% of
+# the attack time in a --quick run (B-net: 44 s per 100 images on a shared 2-core CPU).
 _CRUNET_MNIST_SCALES = {
     "quick": {"target_epochs": {"anet": 1, "bnet": 1}, "target_train_limit": 6000, "n_pairs": 600,
               "restorer_epochs": 1, "n_eval": 100,
@@ -215,9 +218,10 @@ _CRUNET_MNIST_SCALES = {
                       "the first 100 test images per attack; numbers are not a reproduction."},
     **{scale: {"target_epochs": {"anet": 3, "bnet": 3}, "target_train_limit": None, "n_pairs": 6000,
                "restorer_epochs": 3, "n_eval": 500,
+               "attack_overrides": {"cw": {"binary_search_steps": 3, "max_iterations": 50}},
                "note": "Everything trained on this machine's CPU (no CRU-Net model is shipped): A-net/B-net "
                        "3 epochs on 60,000 images (Adam 1e-3), 6,000 training pairs, CRU-Net 3 epochs, the "
-                       "first 500 test images per attack."}
+                       "first 500 test images per attack; CW-L2 3 binary-search steps x 50 iterations."}
        for scale in ("default", "retrain")},
     "paper": {"target_epochs": {"anet": 10, "bnet": 10}, "target_train_limit": None, "n_pairs": 60000,
               "restorer_epochs": 20, "n_eval": 10000,
@@ -301,6 +305,10 @@ CRUNET_TABLE2 = TableSpec(
     paper={},   # papers/001 prints accuracies here, no success rates (see paper_accuracies)
     paper_accuracy={"A-Net": 99.35, "B-Net": 99.39},   # Sec. 5 text, test accuracy (%)
     paper_accuracies=_CRUNET_T2,
+    # "We have trained two CRU-Net models for each dataset" (Sec. 5.3): one per target; the
+    # black-box Table 4 swaps them, so both tables share the same two restorers (and cache).
+    row_restorers={"A-Net": RowRestorer("crunet_mnist_anet", {"A-net": "anet"}),
+                   "B-Net": RowRestorer("crunet_mnist_bnet", {"B-net": "bnet"})},
     paper_similarity=_CRUNET_T6,
     paper_similarity_table="Table 6",
     scale_overrides=_CRUNET_MNIST_SCALES,
@@ -317,6 +325,8 @@ CRUNET_TABLE3 = TableSpec(
     paper={},
     paper_accuracy={"D-Net": 83.3, "M-Net": 82.3},
     paper_accuracies=_CRUNET_T3,
+    row_restorers={"D-Net": RowRestorer("crunet_cifar10_dnet", {"D-net": "densenet121_cifar10"}),
+                   "M-Net": RowRestorer("crunet_cifar10_mnet", {"M-net": "mobilenet_cifar10"})},
     paper_similarity=_CRUNET_T7,
     paper_similarity_table="Table 7",
     scale_overrides=_CRUNET_CIFAR_SCALES,

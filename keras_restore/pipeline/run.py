@@ -438,7 +438,10 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         shipped_restorers = set()
         for label in targets:
             name, record = spec.restorer_of(label), restorer_records[label]
-            if name in shipped_restorers or record["source"].startswith("saved_models"):
+            # A transfer table does not own its restorer (the table it was trained for ships it),
+            # and a --restorer-file is the caller's.
+            if (name in shipped_restorers or spec.restorer_targets is not None
+                    or record["source"].startswith(("saved_models", "file"))):
                 continue
             shipped_restorers.add(name)
             rows = [lab for lab in targets if spec.restorer_of(lab) == name]

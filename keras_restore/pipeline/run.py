@@ -438,10 +438,9 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         shipped_restorers = set()
         for label in targets:
             name, record = spec.restorer_of(label), restorer_records[label]
-            # A transfer table does not own its restorer (the table it was trained for ships it),
-            # and a --restorer-file is the caller's.
+            # A transfer table does not own its restorer: the table it was trained for ships it.
             if (name in shipped_restorers or spec.restorer_targets is not None
-                    or record["source"].startswith(("saved_models", "file"))):
+                    or record["source"].startswith("saved_models")):
                 continue
             shipped_restorers.add(name)
             rows = [lab for lab in targets if spec.restorer_of(lab) == name]

@@ -75,7 +75,8 @@ def generate(name, model, x, y=None, *, dataset="mnist", batch_size=256, progres
             in ``y_target=`` (random, different from ``y``, when absent).
         dataset: picks the defaults (:func:`default_params`): mnist, fashion_mnist, cifar10.
         batch_size: images per compiled batch (the last batch is padded; capped at ``len(x)``,
-            and for jsma at :func:`keras_restore.attacks.jsma.max_batch`).
+            and for jsma at :func:`keras_restore.attacks.jsma.max_batch`: 26 MNIST images with
+            ``exact=True``, no cap in practice otherwise).
         progress: show a tqdm progress bar.
         logits: True/False overrides the softmax detection (see :func:`logits_fn`).
         seed: makes the random parts (PGD start, R-FGSM noise, JSMA targets) reproducible.
@@ -95,7 +96,7 @@ def generate(name, model, x, y=None, *, dataset="mnist", batch_size=256, progres
         shape = getattr(x, "element_spec", None)
         img_shape = tuple(shape[0].shape[1:]) if shape is not None else np.shape(x)[1:]
         if len(img_shape) == 3 and all(d is not None for d in img_shape):
-            max_batch = jsma.max_batch(img_shape)
+            max_batch = jsma.max_batch(img_shape, p["exact"], p["top_k"])
     if not isinstance(progress, (bool, np.bool_)):
         raise ValueError(f"`progress` must be True or False, got {progress!r}.")
     return _common.execute(key, module._graph, p, model, x, y, y_target, seed=seed,

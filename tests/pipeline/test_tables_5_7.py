@@ -3,6 +3,7 @@ restorer (trained for other targets than the table's rows) exercised at a micro 
 
 import csv
 import dataclasses
+import json
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_transfer_table_trains_restorer_on_its_own_targets(data_dir, tmp_path, m
                                 target_train_limit=1000, n_pairs=24, n_eval=12)
     logs = []
     res = run_table(TABLE6, micro, data_dir=data_dir, out_dir=tmp_path / "out", cache_dir=tmp_path / "cache",
-                    columns=["FGSM"], progress=False, log=logs.append)
+                    columns=["FGSM"], ship=True, progress=False, log=logs.append)
     restorer = res["meta"]["restorer"]
     assert restorer["trained_for"] == {"M1": "m1", "M2": "m2"}
     assert set(restorer["pairs"]) == {f"{t}/{c}" for t in ("M1", "M2") for c in TABLE6.columns}
@@ -64,3 +65,6 @@ def test_transfer_table_trains_restorer_on_its_own_targets(data_dir, tmp_path, m
     assert [r["target"] for r in rows] == ["LeNet", "AlexNet"]
     assert float(rows[0]["FGSM_paper"]) == 97.45
     assert any("trained for M1, M2" in line for line in logs)
+    # --ship ships the table's own targets, never the restorer it borrowed (Table 4 owns it).
+    manifest = json.loads((tmp_path / "no_models" / "manifest.json").read_text())
+    assert set(manifest) == {"lenet5", "alexnet_mnist"}

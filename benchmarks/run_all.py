@@ -108,8 +108,20 @@ def summary() -> str:
     att = read_csv("attacks")
     if att:
         parts.append("\n## Attacks (`attacks.py`)\n\n")
-        cols = [c for c in att[0] if c not in ("cpu", "cpu_flags", "tf", "keras", "cores")]
+        jsma_cols = ["ours_search", "ours_img_s", "ours_exact_img_s", "art_img_s", "ratio",
+                     "exact_vs_art_ratio", "success_pct_ours", "success_pct_exact", "success_pct_art",
+                     "mean_l0_ours", "mean_l0_exact", "mean_l0_art", "n", "n_art", "images",
+                     "rounds", "ours_img_s_best", "art_img_s_best", "note"]
+        detail = set(jsma_cols) - {"ours_img_s", "art_img_s", "ratio", "n", "n_art"}
+        cols = [c for c in att[0] if c not in ("cpu", "cpu_flags", "tf", "keras", "cores")
+                and c not in detail]
+        parts.append("Each row carries its own date and load (rows of attacks not re-run are kept "
+                     "from the previous run); compare the ratio within a row.\n\n")
         parts.append(md_table(att, cols))
+        js = [r for r in att if r.get("ours_search")]
+        if js:
+            parts.append("\n### JSMA: top-k vs exact pair search vs ART (same images and targets)\n\n")
+            parts.append(md_table(js, ["attack"] + [c for c in jsma_cols if c in js[0]]))
     return "".join(parts)
 
 

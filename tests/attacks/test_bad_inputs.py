@@ -42,6 +42,12 @@ CASES = [
     ("fgsm", X, Y, {"clip_min": 1.0, "clip_max": 0.0}, r"`clip_min` must be < `clip_max`"),
     ("jsma", X, Y, {"theta": 0}, r"`theta` must be non-zero"),
     ("jsma", X, Y, {"y_target": Y}, r"`y_target` must differ from the true label"),
+    ("jsma", X, Y, {"top_k": 0}, r"`top_k` must be an integer >= 1, got 0"),
+    ("jsma", X, Y, {"top_k": 2.5}, r"`top_k` must be an integer >= 1, got 2.5"),
+    ("jsma", X, Y, {"exact": "yes"}, r"`exact` must be True or False, got 'yes'"),
+    ("jsma", X, Y, {"gamma": 0}, r"`gamma` must be > 0"),
+    ("jsma", X, Y, {"theta": 2}, r"`theta` must be <= 1"),
+    ("jsma", X, Y, {"top-k": 8}, r"Unknown parameter\(s\) 'top-k' for attack 'jsma'; valid ones: .*top_k"),
     ("deepfool", X, Y, {"nb_candidate": 1}, r"`nb_candidate` must be an integer >= 2"),
     ("spa", X, Y, {"n_angles": 0}, r"`n_angles` must be an integer >= 1"),
     ("mim", X, Y, {"targeted": "yes"}, r"`targeted` must be True or False"),
@@ -90,3 +96,13 @@ def test_public_functions_check_arguments(tiny):
         A.deepfool_attack(tiny, X, max_iter=0)
     with pytest.raises(ValueError, match=r"`x` values must lie in \[-1, 1\]"):
         A.carlini_wagner_l2(tiny, X * 5 - 1.0, clip_min=-1.0, clip_max=1.0)
+
+
+def test_jsma_function_rejects(tiny):
+    """The module-level ``jsma`` (no ``generate`` in between) checks the new arguments too."""
+    from keras_restore.attacks.jsma import jsma
+
+    with pytest.raises(ValueError, match=r"`top_k` must be an integer >= 1, got -3"):
+        jsma(tiny, X, top_k=-3)
+    with pytest.raises(ValueError, match=r"`exact` must be True or False, got 1"):
+        jsma(tiny, X, exact=1)

@@ -24,7 +24,7 @@ Scales (printed at start and recorded in ``results/table5_cifar10.meta.json``):
   steps x 50 iterations; spatial grid 11 angles x 3x3 translations (99 points).
 * ``--retrain``: everything trained here: DenseNet121 3 epochs, MobileNet 5 epochs (Adam 1e-3,
   batch 128, 47,500 images, no augmentation), 8,000 training pairs (each attacked once by one of
-  the 12 target x attack combinations), restorer 3 epochs.
+  the 12 target x attack combinations), restorer 8 epochs (batch 32, Adam 1e-3, MSE).
 * ``--paper``: 60 epochs, 50,000 pairs, 20 restorer epochs, the whole test set (for a GPU).
 
 Outputs in ``reproduce/results/``: ``table5_cifar10.csv`` (``_paper`` and ``_delta`` beside each

@@ -122,8 +122,9 @@ class Run:
                 io.write_json(record_path, record)
             record["cache_file"] = str(path)
         record["test_accuracy"] = accuracy(model, x_test, y_test, 256)
+        stated = self.spec.paper_accuracy.get(label)
         self.log(f"[I] {label}: test accuracy {record['test_accuracy']:.2f}% "
-                 f"(paper {self.spec.paper_accuracy.get(label, float('nan'))}%)")
+                 f"({'paper ' + str(stated) + '%' if stated is not None else 'the paper states none'})")
         return model, record
 
     # ---------------------------------------------------------------- Phase II

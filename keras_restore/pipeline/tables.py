@@ -136,11 +136,11 @@ _CIFAR_SCALES = {
     **{scale: {"target_epochs": {"densenet121_cifar10": 3, "mobilenet_cifar10": 5, "vgg19_cifar10": 1,
                                  "resnet_cifar10": 3},
                "target_lr": {"vgg19_cifar10": 1e-4},
-               "n_pairs": 8000, "restorer_epochs": 3, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS,
+               "n_pairs": 8000, "restorer_epochs": 8, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS,
                "note": ("Shipped models from saved_models/ (trained at --retrain scale, see their manifest "
                         "entries); 200 test images per attack." if scale == "default" else
                         "Everything trained on this machine's CPU: targets 1-5 epochs, 8,000 training "
-                        "pairs, restorer 3 epochs; 200 test images per attack.")}
+                        "pairs, restorer 8 epochs; 200 test images per attack.")}
        for scale in ("default", "retrain")},
     "paper": {"target_epochs": {"densenet121_cifar10": 60, "mobilenet_cifar10": 60, "vgg19_cifar10": 60,
                                 "resnet_cifar10": 60},

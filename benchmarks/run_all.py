@@ -113,15 +113,45 @@ def summary() -> str:
                      "mean_l0_ours", "mean_l0_exact", "mean_l0_art", "n", "n_art", "images",
                      "rounds", "ours_img_s_best", "art_img_s_best", "note"]
         detail = set(jsma_cols) - {"ours_img_s", "art_img_s", "ratio", "n", "n_art"}
+        # per target: shown once above its table instead of in every row
+        per_target = ("target", "dataset", "data", "target_test_acc", "clean_acc_pct", "images")
         cols = [c for c in att[0] if c not in ("cpu", "cpu_flags", "tf", "keras", "cores")
-                and c not in detail]
+                and c not in detail and c not in per_target]
         parts.append("Each row carries its own date and load (rows of attacks not re-run are kept "
-                     "from the previous run); compare the ratio within a row.\n\n")
-        parts.append(md_table(att, cols))
+                     "from the previous run); compare the ratio within a row. `ratio` = ours / ART "
+                     "img/s; `fooled_pct_*` = % of the attacked images no longer classified as their "
+                     "label.\n")
+        targets = []
+        for r in att:
+            t = r.get("target") or "m1"
+            if t not in targets:
+                targets.append(t)
+        for t in targets:
+            rows = [r for r in att if (r.get("target") or "m1") == t]
+            dataset = rows[0].get("dataset") or "mnist"
+            parts.append(f"\n### Target `{t}` ({dataset})\n\n")
+            facts = []
+            for key, label in (("data", "data"), ("target_test_acc", "test accuracy (manifest) %"),
+                               ("clean_acc_pct", "clean accuracy measured here %"),
+                               ("images", "images")):
+                vals = sorted({r.get(key) for r in rows if r.get(key)})
+                if len(vals) == 1 and all(r.get(key) for r in rows):
+                    facts.append(f"{label}: {vals[0]}")
+                elif vals:  # not shared by every row: say which rows
+                    facts.append(f"{label}: " + " / ".join(
+                        f"{v} ({', '.join(r['attack'] for r in rows if r.get(key) == v)})" for v in vals))
+            notes = sorted({r.get("note") for r in rows if r.get("note")})
+            if facts:
+                parts.append("; ".join(facts) + ".\n\n")
+            for note in notes:
+                parts.append(f"Note ({', '.join(r['attack'] for r in rows if r.get('note') == note)}): "
+                             f"{note}.\n\n")
+            parts.append(md_table(rows, cols))
         js = [r for r in att if r.get("ours_search")]
         if js:
             parts.append("\n### JSMA: top-k vs exact pair search vs ART (same images and targets)\n\n")
-            parts.append(md_table(js, ["attack"] + [c for c in jsma_cols if c in js[0]]))
+            lead = ["attack"] + (["target"] if "target" in js[0] else [])
+            parts.append(md_table(js, lead + [c for c in jsma_cols if c in js[0]]))
     return "".join(parts)
 
 

@@ -9,7 +9,8 @@ The restorer is never trained on them: at every scale it is the Table 4 restorer
 with ``--restorer-file``, or -- if neither -- trained on pairs from M1/M2 exactly as Table 4).
 
 Scales: ``--quick`` (CI smoke: 6,000 training images, 1 epoch, 100 test images per attack),
-default (shipped models, 1,000 test images per attack), ``--retrain`` (LeNet 3 epochs, AlexNet 1
+default (shipped models, 1,000 test images per attack; CW-L2 3 binary-search steps x 50
+iterations -- AlexNet-28 costs 20x M1 per pass), ``--retrain`` (LeNet 3 epochs, AlexNet 1
 epoch on all training images, Adam 1e-3, batch 128), ``--paper`` (20 epochs each, every
 correctly classified test image).
 

@@ -9,7 +9,8 @@ Choices (neither paper states loss, optimizer or epochs; recorded in every resul
 * classifiers: Adam, sparse categorical cross-entropy on logits, batch 128, the last 5% of the
   training split held out for validation;
 * restorers: MSE between restored and original images (the CRU-Net paper's Eq. 9-10), Adam,
-  batch 32.
+  batch 32; the weights of the epoch with the lowest validation MSE (on held-out *training*
+  pairs) are kept.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class TrainConfig:
 RESTORER_DEFAULTS = TrainConfig(epochs=4, batch_size=32, learning_rate=1e-3)
 
 
-def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbose):
+def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbose, keep_best=False):
     from keras_restore.runtime import seed_everything
 
     seed_everything(config.seed)
@@ -62,16 +63,26 @@ def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbos
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"))
+    best = None
+    if keep_best and val is not None:
+        # Keep the weights of the epoch with the lowest validation loss (never stops early): the
+        # CIFAR-10 restorer's validation MSE jumped from 0.013 to 0.064 in its last epoch once.
+        best = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs,
+                                             restore_best_weights=True, start_from_epoch=0)
+        callbacks.append(best)
     start = time.time()
     hist = model.fit(x_tr, y_tr, batch_size=config.batch_size, epochs=config.epochs,
                      validation_data=val, shuffle=True, callbacks=callbacks, verbose=verbose)
-    return {
+    record = {
         "config": config.as_dict(),
         "n_train": int(len(x_tr)),
         "n_val": int(n_val),
         "history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
         "seconds": round(time.time() - start, 1),
     }
+    if best is not None and "val_loss" in hist.history:
+        record["kept_epoch"] = int(np.argmin(hist.history["val_loss"])) + 1
+    return record
 
 
 def train_classifier(model: keras.Model, x, y, config: TrainConfig | None = None, *,
@@ -93,7 +104,7 @@ def train_restorer(model: keras.Model, x_adv, x_clean, config: TrainConfig | Non
     x_clean = check_images(x_clean, "x_clean", shape=shape)
     if len(x_adv) != len(x_clean):
         raise ValueError(f"`x_adv` has {len(x_adv)} images but `x_clean` has {len(x_clean)}; pairs must match.")
-    return _fit(model, x_adv, x_clean, "mse", [], config, checkpoint_dir, verbose)
+    return _fit(model, x_adv, x_clean, "mse", [], config, checkpoint_dir, verbose, keep_best=True)
 
 
 def shuffled_pairs(x_adv: np.ndarray, x_clean: np.ndarray, seed: int):

@@ -68,3 +68,20 @@ def test_transfer_table_trains_restorer_on_its_own_targets(data_dir, tmp_path, m
     # --ship ships the table's own targets, never the restorer it borrowed (Table 4 owns it).
     manifest = json.loads((tmp_path / "no_models" / "manifest.json").read_text())
     assert set(manifest) == {"lenet5", "alexnet_mnist"}
+
+
+def test_restorer_training_keeps_the_best_validation_epoch(tmp_path):
+    import keras
+    import numpy as np
+
+    from keras_restore import models, training
+
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 28, 28, 1)).astype("float32")
+    model = models.build("crunet_mnist")
+    rec = training.train_restorer(model, x, x, training.TrainConfig(epochs=3, batch_size=16, val_fraction=0.25))
+    val = rec["history"]["val_loss"]
+    assert rec["kept_epoch"] == int(np.argmin(val)) + 1
+    # the model holds the kept epoch's weights: its validation MSE equals the best one
+    mse = float(keras.ops.mean((model.predict(x[48:], verbose=0) - x[48:]) ** 2))
+    assert abs(mse - min(val)) < 1e-4

@@ -41,19 +41,27 @@ def examples_figure(examples: dict, path, spec, per_attack: int = 2):
     plt.close(fig)
 
 
+def _target_panels(plt, long_rows, panel_width):
+    """One panel per target: the figure and ``(axis, label, that target's rows, x positions)``."""
+    targets = list(dict.fromkeys(r["target"] for r in long_rows))
+    fig, axes = plt.subplots(1, len(targets), figsize=(panel_width * len(targets), 3.2), squeeze=False)
+    panels = []
+    for ax, label in zip(axes[0], targets):
+        rows = [r for r in long_rows if r["target"] == label]
+        ax.set_title(f"{label}", fontsize=9)
+        panels.append((ax, label, rows, np.arange(len(rows))))
+    return fig, panels
+
+
 def bar_chart(long_rows: list[dict], path, spec):
     """Success rate per attack, one panel per target, ours vs the paper (like Fig. 4)."""
     plt = _plt()
-    targets = list(dict.fromkeys(r["target"] for r in long_rows))
-    fig, axes = plt.subplots(1, len(targets), figsize=(5 * len(targets), 3.2), squeeze=False)
-    for ax, label in zip(axes[0], targets):
-        rows = [r for r in long_rows if r["target"] == label]
-        xs = np.arange(len(rows))
+    fig, panels = _target_panels(plt, long_rows, 5)
+    for ax, label, rows, xs in panels:
         ax.bar(xs - 0.2, [r["success_rate"] for r in rows], 0.4, label="ours")
         ax.bar(xs + 0.2, [r["success_rate_paper"] or 0 for r in rows], 0.4, label="paper")
         ax.set_xticks(xs, [r["attack"] for r in rows])
         ax.set_ylim(0, 110)
-        ax.set_title(f"{label}", fontsize=9)
         ax.set_ylabel("success rate (%)")
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(spec.title, fontsize=9)
@@ -65,11 +73,8 @@ def accuracy_chart(long_rows: list[dict], path, spec):
     """No-defense (red) and restored (blue) accuracy per attack, one panel per target, ours
     beside the paper's (hatched), like papers/001 Figs. 8-11."""
     plt = _plt()
-    targets = list(dict.fromkeys(r["target"] for r in long_rows))
-    fig, axes = plt.subplots(1, len(targets), figsize=(5.5 * len(targets), 3.2), squeeze=False)
-    for ax, label in zip(axes[0], targets):
-        rows = [r for r in long_rows if r["target"] == label]
-        xs = np.arange(len(rows))
+    fig, panels = _target_panels(plt, long_rows, 5.5)
+    for ax, label, rows, xs in panels:
         bars = (("no_defense_pct", "tab:red", "no defense"), ("crunet_defense_pct", "tab:blue", "CRU-Net"))
         for i, (key, color, name) in enumerate(bars):
             ax.bar(xs + (i - 1.5) * 0.2, [r[key] for r in rows], 0.2, color=color, label=f"{name} (ours)")
@@ -77,7 +82,6 @@ def accuracy_chart(long_rows: list[dict], path, spec):
                    hatch="//", label=f"{name} (paper)")
         ax.set_xticks(xs, [r["attack"] for r in rows])
         ax.set_ylim(0, 125)
-        ax.set_title(f"{label}", fontsize=9)
         ax.set_ylabel("accuracy (%)")
         ax.legend(fontsize=6, loc="upper center", ncol=4, handlelength=1.2, columnspacing=0.8)
     fig.suptitle(f"{spec.title} (like {spec.figure})", fontsize=8)

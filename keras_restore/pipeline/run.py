@@ -271,35 +271,32 @@ def attack_tag(spec: TableSpec, label: str) -> str:
 
 def _row_restorers(spec: TableSpec, run: Run, targets: dict, x_train, y_train, x_test, y_test,
                    restorer_file, log) -> tuple[dict, dict]:
-    """Restorer and record per row. One restorer for every row (white-box, transfer tables) or,
-    with ``spec.row_restorers``, one per row trained on the pairs of its RowRestorer.targets
-    (models of this table are reused; others are trained/loaded as Phase I targets)."""
-    if spec.row_restorers is None:
-        restorer_targets = targets
-        if spec.restorer_targets is not None:   # transfer table: the restorer was made for other targets
-            def restorer_targets():
-                log(f"[IV] {spec.restorer} is trained for {', '.join(spec.restorer_targets)} "
-                    f"(not this table's targets)")
-                return {label: run.target(label, name, x_train, y_train, x_test, y_test)[0]
-                        for label, name in spec.restorer_targets.items()}
-        restorer, record = run.restorer(restorer_targets, x_train, y_train, restorer_file)
-        if spec.restorer_targets is not None:
-            record = {**record, "trained_for": dict(spec.restorer_targets)}
-        return {label: restorer for label in targets}, {label: record for label in targets}
+    """Restorer and record per row. Each row's restorer is trained (if it has to be) on the pairs
+    of its own targets: the table's targets (white-box tables), ``spec.restorer_targets``
+    (transfer tables) or the row's ``RowRestorer.targets`` (``spec.row_restorers``). Models of
+    this table are reused; others are trained/loaded as Phase I targets, only when needed."""
     loaded = {spec.targets[label]: model for label, model in targets.items()}
     restorers, records, done = {}, {}, {}
     for label in targets:
-        row = spec.row_restorers[label]
-        if row.restorer not in done:
-            def own_targets(row=row):
-                log(f"[IV] {row.restorer} is trained for {', '.join(row.targets)} only")
-                return {lab: loaded[name] if name in loaded else
-                        run.target(lab, name, x_train, y_train, x_test, y_test)[0]
-                        for lab, name in row.targets.items()}
-            log(f"[IV] row {label}: restorer {row.restorer} (trained for {', '.join(row.targets)})")
-            model, record = run.restorer(own_targets, x_train, y_train, name=row.restorer)
-            done[row.restorer] = model, {**record, "trained_for": dict(row.targets)}
-        restorers[label], records[label] = done[row.restorer]
+        if spec.row_restorers is not None:
+            name, wanted = spec.row_restorers[label].restorer, spec.row_restorers[label].targets
+            note = "only"
+        else:
+            name, wanted = spec.restorer, spec.restorer_targets or spec.targets
+            note = "(not this table's targets)"
+        if name not in done:
+            if spec.row_restorers is not None:
+                log(f"[IV] row {label}: restorer {name} (trained for {', '.join(wanted)})")
+            def own_targets(name=name, wanted=wanted, note=note):
+                if wanted is not spec.targets:
+                    log(f"[IV] {name} is trained for {', '.join(wanted)} {note}")
+                return {lab: loaded[reg] if reg in loaded else run.target(lab, reg, x_train, y_train, x_test, y_test)[0]
+                        for lab, reg in wanted.items()}
+            model, record = run.restorer(own_targets, x_train, y_train, restorer_file, name=name)
+            if wanted is not spec.targets:
+                record = {**record, "trained_for": dict(wanted)}
+            done[name] = model, record
+        restorers[label], records[label] = done[name]
     return restorers, records
 
 

@@ -33,6 +33,12 @@ the whole split, ``clean_acc_pct``). Every row records the percentage of attacke
 prediction is no longer the true label (``fooled_pct_ours`` / ``fooled_pct_art``; for JSMA the
 target-reached rates below), so a ratio never compares unequal work unnoticed.
 
+Gradient floor: for the fixed-step gradient attacks (FGSM, R-FGSM, BIM, PGD, MIM) the same rounds
+also time a bare compiled input-gradient pass over the same images and batch size
+(``grad_floor_img_s``); ``ours_vs_floor`` / ``art_vs_floor`` = gradient passes per second achieved
+by each side as a fraction of it. When ours is near 1.0, no implementation can beat ART by more
+than ``1 / art_vs_floor`` on that model: the model's own gradient is the limit, not attack overhead.
+
 Writes ``benchmarks/results/attacks.csv`` atomically (temp file + ``os.replace``) and prints a table.
 Rows are keyed by (``target``, ``attack``): a run replaces only the rows of its own target and
 attacks and keeps every other row of the existing CSV (rows written before the ``target`` column
@@ -59,6 +65,10 @@ import roofline  # noqa: E402  (benchmarks/roofline.py: machine info, atomic CSV
 
 ALL = ("fgsm", "bim", "pgd", "mim", "rfgsm", "deepfool", "cw", "spa", "jsma")
 SLOW_ART = ("cw", "jsma", "deepfool")
+# Input-gradient passes per image of the fixed-step gradient attacks (their default parameters):
+# what a gradient "floor" bounds. The others (CW, DeepFool, JSMA, spatial) stop early per image.
+GRADS_PER_IMAGE = {"fgsm": lambda p: 1, "rfgsm": lambda p: 1, "bim": lambda p: p["nb_iter"],
+                   "pgd": lambda p: p["nb_iter"], "mim": lambda p: p["nb_iter"]}
 
 
 def data_dir(arg=None) -> Path:
@@ -148,6 +158,33 @@ def trace_ours(A, name, model, dataset, batch_size, image_shape, exact=False):
     fn = _common._compiled(model, None, A._resolve_name(name), module._graph, p,
                            (batch_size,) + tuple(image_shape))
     fn.get_concrete_function()
+
+
+def gradient_floor(model, x, y, batch_size):
+    """A compiled function that computes the input gradient of the summed cross-entropy for all of
+    ``x`` in batches of ``batch_size`` (padded to full batches: one trace): the least work any
+    gradient attack does per step, with no attack logic at all. Returns ``fn`` for timing."""
+    import tensorflow as tf
+
+    spec = (tf.TensorSpec((batch_size,) + tuple(x.shape[1:]), tf.float32),
+            tf.TensorSpec((batch_size,), tf.int32))
+
+    @tf.function(input_signature=spec)
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            tape.watch(xb)
+            logits = model(xb, training=False)
+            loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits))
+        return tape.gradient(loss, xb)
+
+    pad = (-len(x)) % batch_size
+    xp = np.concatenate([x, x[:pad]]).astype(np.float32)
+    yp = np.concatenate([y, y[:pad]]).astype(np.int32)
+
+    def run():
+        for i in range(0, len(xp), batch_size):
+            step(xp[i:i + batch_size], yp[i:i + batch_size]).numpy()
+    return run
 
 
 def rate(v):
@@ -319,9 +356,14 @@ def main(argv=None) -> int:
             classifier.loss_gradient(x[:2], np.eye(nb_classes, dtype=np.float32)[y[:2]])
         elif art is not None:
             art.generate(x[:2], y=y[:2]) if name != "deepfool" else art.generate(x[:2])
-        rates = {"ours": [], "exact": [], "art": []}
+        rates = {"ours": [], "exact": [], "art": [], "floor": []}
         outs = {}
+        floor = gradient_floor(model, x, y, bs) if name in GRADS_PER_IMAGE else None
+        if floor is not None:
+            floor()  # trace + first run
         for _ in range(args.rounds):
+            if floor is not None:
+                rates["floor"].append(n / timed(floor))
             t = time.perf_counter()
             outs["ours"] = run_ours()
             rates["ours"].append(n / (time.perf_counter() - t))
@@ -348,6 +390,11 @@ def main(argv=None) -> int:
         row.update(data=source, target_test_acc=target_acc, clean_acc_pct=clean_acc,
                    images=f"first n {'correctly classified ' if args.correct else ''}test images",
                    warmup="trace" if trace else "full")
+        if floor is not None:  # ours and ART in gradient passes/s, as a fraction of the bare gradient
+            k = GRADS_PER_IMAGE[name](p)
+            row.update(grad_floor_img_s=rate(med["floor"]), grads_per_image=k,
+                       ours_vs_floor=round(med["ours"] * k / med["floor"], 2),
+                       art_vs_floor=round(med["art"] * k / med["floor"], 2) if art is not None else "")
         if args.rounds > 1:
             row.update(rounds=args.rounds, ours_img_s_best=rate(max(rates["ours"])),
                        art_img_s_best=rate(max(rates["art"])) if art is not None else "")
@@ -372,7 +419,8 @@ def main(argv=None) -> int:
                   f"ART {s_a} / {l_a} (ART on {n_art} images)", flush=True)
 
     print()
-    roofline.print_table(rows, ["attack", "target", "ours_img_s", "art_img_s", "ratio", "n", "n_art"])
+    roofline.print_table(rows, ["attack", "target", "ours_img_s", "art_img_s", "ratio", "n", "n_art",
+                                "ours_vs_floor", "art_vs_floor"])
     path = roofline.write_csv("attacks", keep_other_rows(rows))
     print(f"\nwrote {path}")
     return 0

@@ -221,9 +221,12 @@ class Run:
         from keras_restore import models
 
         directory = models.models_dir()
+        spec = models.get_spec(name)
+        if spec.not_shipped:
+            self.log(f"[ship] {name} not shipped: {spec.not_shipped}")
+            return None
         dest = save_model_atomic(model, directory / f"{name}.keras")
         manifest = models.read_manifest(directory)
-        spec = models.get_spec(name)
         manifest[name] = {
             "sha256": models.sha256(dest), "bytes": dest.stat().st_size,
             "builder": spec.builder.__name__, "kwargs": spec.kwargs, "paper": spec.paper, "table": spec.table,

@@ -75,3 +75,27 @@ def test_shipped_models_load_and_match_manifest():
     for name in models.shipped():
         model = models.load_model(name)
         assert model.count_params() == models.build(name).count_params()
+
+
+def test_saved_models_stay_under_cap_and_skip_unshippable():
+    """saved_models/ stays under 300 MB, and no model marked ``not_shipped`` is in it."""
+    directory = models.models_dir()
+    total = sum(p.stat().st_size for p in directory.glob("*.keras"))
+    assert total < 300e6, f"saved_models/ holds {total / 1e6:.0f} MB"
+    for name in models.shipped():
+        assert not models.get_spec(name).not_shipped, name
+    assert models.get_spec("vgg19_cifar10").not_shipped
+
+
+def test_ship_model_refuses_unshippable(tmp_path, monkeypatch):
+    from keras_restore.pipeline.run import Run
+    from keras_restore.pipeline.scales import get_scale
+    from keras_restore.pipeline.tables import get_table
+
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
+    logged = []
+    run = Run(get_table("table7_transfer_cifar10"), get_scale("quick"), data_dir=None, cache_dir=tmp_path,
+              seed=0, columns=None, progress=False, log=logged.append)
+    assert run.ship_model("vgg19_cifar10", model=None, record={}, metrics={}) is None
+    assert "vgg19_cifar10 not shipped: its .keras file is ~80 MB" in logged[0]
+    assert not list(tmp_path.glob("*.keras")) and not (tmp_path / "manifest.json").exists()

@@ -221,7 +221,9 @@ def main(argv=None) -> int:
                         help="only the per-layer profile (plain vs fast) -> results/layers.csv")
     parser.add_argument("--intra", type=int, default=int(os.environ.get("BENCH_INTRA", 2)))
     parser.add_argument("--inter", type=int, default=int(os.environ.get("BENCH_INTER", 1)))
-    parser.add_argument("--out", default="restorers", help="results/<out>.csv (e.g. restorers_crunet for a subset)")
+    parser.add_argument("--out", default=None,
+                        help="results/<out>.csv (default: restorers, or layers with --profile; e.g. "
+                             "restorers_crunet / layers_crunet for a subset)")
     parser.add_argument("--thread-child", metavar="MODEL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     roofline.configure_threads(args.intra, args.inter)
@@ -232,7 +234,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     if args.profile:
         prof = [r for name in args.models.split(",") for r in profile_layers(name, info)]
-        path = roofline.write_csv("layers", prof)
+        path = roofline.write_csv(args.out or "layers", prof)
         roofline.print_table(prof, ["model", "variant", "layer", "type", "rewrite", "out_shape", "ms", "gflops"])
         print(f"load {info['load_avg_1m']} at start; {time.perf_counter() - start:.0f} s -> {path}")
         return 0
@@ -243,7 +245,7 @@ def main(argv=None) -> int:
         print(f"{name}: fast plan {plan}")
     if not args.no_thread_sweep:
         rows += thread_sweep(args.models.split(",")[0], args.quick, info)
-    path = roofline.write_csv(args.out, rows)
+    path = roofline.write_csv(args.out or "restorers", rows)
     roofline.print_table(rows, ["model", "phase", "method", "batch_size", "intra", "inter", "img_per_s_best",
                                 "img_per_s_median", "gflops_best", "roofline_conv_gflops_best",
                                 "fraction_best", "fraction_median"])

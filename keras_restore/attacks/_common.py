@@ -287,7 +287,16 @@ def _input_shape(model):
     return shape[1:] if len(shape) == 4 else None
 
 
-def _num_classes(model_fn, x_one):
+def _num_classes(model, model_fn, x_one):
+    """Classes of ``model``: its declared output width when it is a single-output Keras model,
+    else one eager call on ``x_one``. (On a CIFAR-10 MobileNet that eager call cost FGSM ~40% of
+    its time on 200 images: generate() paid it on every call.)"""
+    import keras
+
+    if isinstance(model, keras.Model):
+        shape = getattr(model, "output_shape", None)
+        if isinstance(shape, tuple) and shape and isinstance(shape[-1], int):
+            return int(shape[-1])
     return int(np.asarray(model_fn(x_one)).shape[-1])
 
 
@@ -360,7 +369,7 @@ def execute(
     x = check_images(x, "x", shape=_input_shape(model), clip_min=clip_min, clip_max=clip_max)
     n = x.shape[0]
     model_fn = logits_fn(model, logits)
-    num_classes = _num_classes(model_fn, tf.constant(x[:1]))
+    num_classes = _num_classes(model, model_fn, tf.constant(x[:1]))
     if y is None:
         if require_y:
             raise ValueError(f"`y` (the target classes) is required when targeted=True ({name}).")

@@ -105,6 +105,36 @@ def summary() -> str:
             out.append({"model": model, "layer": "**sum of all layers**", "plain_ms": f"{tp:.1f}",
                         "fast_ms": f"{tf_:.1f}", "speedup": f"{tp / tf_:.2f}x"})
         parts.append(md_table(out, ["model", "layer", "rewrite", "out_shape", "plain_ms", "fast_ms", "speedup"]))
+    crest = read_csv("restorers_crunet")
+    if crest:
+        r0 = crest[0]
+        parts.append(f"\n## CRU-Net restorers (`restorers.py --models crunet_mnist,crunet_cifar10 --out "
+                     f"restorers_crunet`, run {r0.get('date')}, load {r0.get('load_avg_1m')})\n\n")
+        parts.append(md_table(crest, ["model", "phase", "method", "batch_size", "img_per_s_median",
+                                      "img_per_s_best", "gflops_best", "roofline_conv_gflops_best",
+                                      "fraction_best", "fraction_median"]))
+    clay = read_csv("layers_crunet")
+    if clay:
+        parts.append(f"\n### Where CRU-Net's time goes (`restorers.py --profile --models crunet_mnist,"
+                     f"crunet_cifar10 --out layers_crunet`, plain model, batch {clay[0].get('batch_size')}, "
+                     f"run {clay[0].get('date')}, load {clay[0].get('load_avg_1m')})\n\n"
+                     "Share of the summed per-layer time by layer type, then the slowest layers with the "
+                     "GFLOP/s each reaches (compare with the roofline conv's above, a 64-channel 3x3 conv).\n\n")
+        share, top = [], []
+        for model in dict.fromkeys(r["model"] for r in clay):
+            plain = [r for r in clay if r["model"] == model and r["variant"] == "plain"]
+            total = sum(_f(r["ms"]) for r in plain)
+            by_type: dict = {}
+            for r in plain:
+                by_type[r["type"]] = by_type.get(r["type"], 0.0) + _f(r["ms"])
+            share.append({"model": model, "sum_ms": f"{total:.1f}",
+                          **{k: f"{100 * v / total:.1f}%" for k, v in by_type.items()}})
+            top += sorted(plain, key=lambda r: -_f(r["ms"]))[:6]
+        share_cols = ["model", "sum_ms"] + [c for c in dict.fromkeys(k for r in share for k in r)
+                                            if c not in ("model", "sum_ms")]
+        parts.append(md_table(share, share_cols))
+        parts.append("\n")
+        parts.append(md_table(top, ["model", "layer", "type", "out_shape", "ms", "gflops"]))
     att = read_csv("attacks")
     if att:
         parts.append("\n## Attacks (`attacks.py`)\n\n")

@@ -111,7 +111,11 @@ def test_scales():
         assert s.attack_overrides == {"cw": {"binary_search_steps": 3, "max_iterations": 50}}
     quick, paper = get_scale("quick", t2), get_scale("paper", t2)
     assert quick.n_eval < default.n_eval < paper.n_eval == 10000
-    assert get_scale("default", t3) == get_scale("default", TABLES["table5_cifar10"])   # _CIFAR_SCALES
+    d3, d5 = get_scale("default", t3), get_scale("default", TABLES["table5_cifar10"])
+    # the CRU-Net CIFAR-10 tables: Table 5's targets, attacks and evaluation size, but one CRU-Net
+    # per target on 4,000 of its own pairs for 4 epochs
+    assert (d3.target_epochs, d3.attack_overrides, d3.n_eval) == (d5.target_epochs, d5.attack_overrides, d5.n_eval)
+    assert (d3.n_pairs, d3.restorer_epochs, d5.n_pairs, d5.restorer_epochs) == (4000, 4, 8000, 8)
     assert get_scale("default").n_eval == 1000   # the MNIST base scale is unchanged
 
 

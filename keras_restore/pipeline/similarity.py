@@ -83,6 +83,22 @@ def similarity_table(scale, *, datasets=("mnist", "cifar10"), data_dir=None,
         meta["sources"][ds] = {"table": spec.name, "from": how, "scale": run_meta["scale"],
                                "data_source": source, "eval_images": run_meta["eval_images"],
                                "restorer": run_meta["restorer"], "similarity": run_meta["similarity"]}
+    # A run for some datasets keeps the other datasets' rows already written to out_dir (e.g.
+    # `--datasets cifar10` after `--datasets mnist`): nothing already written is lost.
+    try:
+        previous = json.loads((out / f"{NAME}.meta.json").read_text()).get("sources", {})
+    except (OSError, ValueError, AttributeError):
+        previous = {}
+    for ds, src in previous.items():
+        if ds in datasets or ds not in SIMILARITY_TABLES or not isinstance(src, dict) or "similarity" not in src:
+            continue
+        spec = get_table(SIMILARITY_TABLES[ds])
+        log(f"[6-7] {ds}: kept from the existing {out / NAME}.meta.json")
+        rows += report.similarity_rows(spec, src["similarity"], spec.columns)
+        meta["sources"][ds] = src
+    order = list(SIMILARITY_TABLES)
+    rows.sort(key=lambda r: order.index(r["dataset"]))   # stable: MNIST rows first, as the paper
+    meta["sources"] = dict(sorted(meta["sources"].items(), key=lambda kv: order.index(kv[0])))
     meta["versions"] = _versions()
     io.write_csv(out / f"{NAME}.csv", rows)
     io.write_json(out / f"{NAME}.meta.json", meta)

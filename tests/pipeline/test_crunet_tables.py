@@ -244,3 +244,25 @@ def test_similarity_from_the_whitebox_results(whitebox, runs, data_dir):
     assert float(rows[1]["FGSM"]) == pytest.approx(sim["psnr_paper255_db"], abs=0.01)
     assert float(rows[3]["FGSM"]) == pytest.approx(sim["psnr_tf_unit_db"] + 20 * math.log10(255), abs=0.01)
     assert res["meta"]["sources"]["mnist"]["table"] == "crunet_table2_mnist_whitebox"
+
+
+def test_similarity_keeps_other_datasets_rows(whitebox, runs, data_dir):
+    """`--datasets mnist` after a CIFAR-10 run keeps the CIFAR-10 rows already written."""
+    out = runs["out"]
+    similarity_table(MICRO, datasets=["mnist"], data_dir=data_dir, out_dir=out, cache_dir=runs["cache"],
+                     columns=["FGSM", "R-FGSM"], progress=False, log=lambda *_: None)
+    meta_path = out / "crunet_table6_7_similarity.meta.json"
+    meta = json.loads(meta_path.read_text())
+    a_net = meta["sources"]["mnist"]["similarity"]["A-Net"]
+    meta["sources"] = {"cifar10": {"table": "crunet_table3_cifar10_whitebox", "similarity": {"D-Net": a_net}},
+                       **meta["sources"]}
+    meta_path.write_text(json.dumps(meta))
+    logs = []
+    res = similarity_table(MICRO, datasets=["mnist"], data_dir=data_dir, out_dir=out, cache_dir=runs["cache"],
+                           columns=["FGSM", "R-FGSM"], progress=False, log=logs.append)
+    assert any("cifar10: kept from the existing" in line for line in logs)
+    rows = list(csv.DictReader(open(out / "crunet_table6_7_similarity.csv")))
+    assert [r["dataset"] for r in rows] == ["mnist"] * 8 + ["cifar10"] * 4   # MNIST first, as the paper
+    assert rows[8]["target"] == "D-Net" and rows[8]["paper_table"] == "Table 7"
+    assert float(rows[8]["FGSM"]) == pytest.approx(a_net["FGSM"]["ssim"], abs=1e-4)
+    assert list(res["meta"]["sources"]) == ["mnist", "cifar10"]

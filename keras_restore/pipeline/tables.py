@@ -154,8 +154,7 @@ _CIFAR_SCALES = {
 # forward passes per image) would take ~20 min alone. The default/--retrain run therefore attacks
 # the first 500 correctly classified test images per target and searches the spatial subgrid used
 # on CIFAR-10 (11 angles x 3x3 shifts), keeping a clean-clone default run near its 15-minute budget.
-_MNIST_TRANSFER_ATTACKS = {"cw": {"binary_search_steps": 3, "max_iterations": 50},
-                           "spa": {"n_angles": 11, "n_translations": 3}}
+_MNIST_TRANSFER_ATTACKS = _CIFAR_ATTACKS   # the same CW-L2 3 x 50 and spatial subgrid
 _MNIST_TRANSFER_SCALES = {
     "quick": {"target_epochs": {"lenet5": 1, "alexnet_mnist": 1, "m1": 1, "m2": 2}},
     **{scale: {"target_epochs": {"lenet5": 3, "alexnet_mnist": 1, "m1": 5, "m2": 15}, "n_eval": 500,

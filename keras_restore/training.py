@@ -11,11 +11,18 @@ Choices (neither paper states loss, optimizer or epochs; recorded in every resul
 * restorers: MSE between restored and original images (the CRU-Net paper's Eq. 9-10), Adam,
   batch 32; the weights of the epoch with the lowest validation MSE (on held-out *training*
   pairs) are kept.
+
+Restoration loss per attack (papers/001 Figs. 3-5): given the attack of every pair (``groups``),
+:func:`train_restorer` also records, before training and after every epoch, the MSE per attack on
+the held-out pairs and on up to ``monitor_per_group`` training pairs of that attack, next to the
+MSE of no restoration at all (adversarial vs original): ``record["loss_per_attack"]``. It is
+evaluation only (the trained weights do not depend on it) and survives an interrupted run.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +58,8 @@ class TrainConfig:
 RESTORER_DEFAULTS = TrainConfig(epochs=4, batch_size=32, learning_rate=1e-3)
 
 
-def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbose, keep_best=False):
+def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbose, keep_best=False,
+         monitor=None):
     from keras_restore.runtime import seed_everything
 
     seed_everything(config.seed)
@@ -63,6 +71,9 @@ def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbos
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"))
+    if monitor is not None:   # after BackupAndRestore: a resumed run has its weights back first
+        monitor.backup_dir = checkpoint_dir
+        callbacks.append(monitor)
     best = None
     if keep_best and val is not None:
         # Keep the weights of the epoch with the lowest validation loss (never stops early): the
@@ -82,7 +93,83 @@ def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbos
     }
     if best is not None and "val_loss" in hist.history:
         record["kept_epoch"] = int(np.argmin(hist.history["val_loss"])) + 1
+    if monitor is not None:
+        record["loss_per_attack"] = monitor.record()
     return record
+
+
+class LossPerGroup(keras.callbacks.Callback):
+    """MSE of the model per group of (input, target) pairs, before training and after each epoch.
+
+    ``sets`` maps split ("train", "val") -> group -> ``(x, y)``. With a ``backup_dir`` (set by
+    :func:`_fit` to the BackupAndRestore directory) the values are written there after every
+    epoch, so a resumed run keeps the epochs it had finished before the interruption.
+    """
+
+    FILE = "loss_per_group.json"
+
+    def __init__(self, sets: dict, batch_size: int = 256):
+        super().__init__()
+        self.sets, self.batch_size, self.backup_dir = sets, int(batch_size), None
+        self.by_epoch: dict[int, dict] = {}
+
+    def _mse(self) -> dict:
+        out = {}
+        for split, groups in self.sets.items():
+            out[split] = {}
+            for group, (x, y) in groups.items():
+                pred = self.model.predict(x, batch_size=self.batch_size, verbose=0)
+                out[split][group] = float(np.mean((pred.astype(np.float64) - y) ** 2))
+        return out
+
+    def _path(self):
+        return None if self.backup_dir is None else Path(self.backup_dir) / self.FILE
+
+    def on_train_begin(self, logs=None):
+        path = self._path()
+        if path is not None and path.exists():
+            try:
+                self.by_epoch = {int(k): v for k, v in json.loads(path.read_text()).items()}
+            except (ValueError, OSError):   # corrupt: start the curves over, training is unaffected
+                self.by_epoch = {}
+        if 0 not in self.by_epoch:
+            self.by_epoch[0] = self._mse()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.by_epoch[int(epoch) + 1] = self._mse()
+        path = self._path()
+        if path is not None and path.parent.exists():
+            from keras_restore.pipeline import io
+
+            io.write_json(path, {str(k): v for k, v in sorted(self.by_epoch.items())})
+
+    def record(self) -> dict:
+        epochs = sorted(self.by_epoch)
+        return {
+            "epochs": epochs,
+            "mse": {split: {g: [self.by_epoch[e][split][g] for e in epochs] for g in groups}
+                    for split, groups in self.sets.items()},
+            "identity_mse": {split: {g: float(np.mean((x.astype(np.float64) - y) ** 2)) for g, (x, y) in groups.items()}
+                             for split, groups in self.sets.items()},
+            "n": {split: {g: int(len(x)) for g, (x, _) in groups.items()} for split, groups in self.sets.items()},
+            "definition": "MSE(restorer(x_adv), x_clean) per attack, before training (epoch 0) and after each "
+                          "epoch; 'train' = up to monitor_per_group training pairs of that attack, 'val' = its "
+                          "held-out pairs; identity_mse = MSE(x_adv, x_clean), i.e. no restoration.",
+        }
+
+
+def _group_sets(x_adv, x_clean, groups, n_val: int, per_group: int) -> dict:
+    """split -> group -> (x_adv, x_clean) for :class:`LossPerGroup` (the split of :func:`_fit`)."""
+    n_train = len(x_adv) - n_val
+    sets = {"train": {}, "val": {}}
+    for g in dict.fromkeys(groups.tolist()):
+        idx = np.flatnonzero(groups == g)
+        tr, va = idx[idx < n_train][:per_group], idx[idx >= n_train]
+        if len(tr):
+            sets["train"][g] = (x_adv[tr], x_clean[tr])
+        if len(va):
+            sets["val"][g] = (x_adv[va], x_clean[va])
+    return {split: v for split, v in sets.items() if v}
 
 
 def train_classifier(model: keras.Model, x, y, config: TrainConfig | None = None, *,
@@ -96,18 +183,37 @@ def train_classifier(model: keras.Model, x, y, config: TrainConfig | None = None
 
 
 def train_restorer(model: keras.Model, x_adv, x_clean, config: TrainConfig | None = None, *,
-                   checkpoint_dir=None, verbose=2) -> dict:
-    """Train a restorer to map adversarial images to their originals (MSE); in place."""
+                   checkpoint_dir=None, verbose=2, groups=None, monitor_per_group: int = 256) -> dict:
+    """Train a restorer to map adversarial images to their originals (MSE); in place.
+
+    ``groups`` (optional): the attack (any label) of every pair, in the order of ``x_adv``; the
+    record then holds ``loss_per_attack`` (see the module docstring) for loss curves like
+    papers/001 Figs. 3-5. ``monitor_per_group`` caps the training pairs evaluated per attack.
+    """
     config = config or RESTORER_DEFAULTS
     shape = tuple(model.input_shape[1:])
     x_adv = check_images(x_adv, "x_adv", shape=shape)
     x_clean = check_images(x_clean, "x_clean", shape=shape)
     if len(x_adv) != len(x_clean):
         raise ValueError(f"`x_adv` has {len(x_adv)} images but `x_clean` has {len(x_clean)}; pairs must match.")
-    return _fit(model, x_adv, x_clean, "mse", [], config, checkpoint_dir, verbose, keep_best=True)
+    monitor = None
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.ndim != 1 or len(groups) != len(x_adv):
+            raise ValueError(f"`groups` must give one label per pair: expected shape ({len(x_adv)},), "
+                             f"got {groups.shape}.")
+        if groups.dtype.kind not in "UO" or not all(isinstance(g, str) and g for g in groups.tolist()):
+            raise ValueError("`groups` must hold non-empty strings (the attack of each pair).")
+        check_positive_int(monitor_per_group, "monitor_per_group")
+        n_val = int(round(len(x_adv) * config.val_fraction))
+        monitor = LossPerGroup(_group_sets(x_adv, x_clean, groups, n_val, int(monitor_per_group)))
+    return _fit(model, x_adv, x_clean, "mse", [], config, checkpoint_dir, verbose, keep_best=True, monitor=monitor)
 
 
-def shuffled_pairs(x_adv: np.ndarray, x_clean: np.ndarray, seed: int):
-    """Mix pairs from all (target, attack) combinations in one seeded order."""
+def shuffled_pairs(x_adv: np.ndarray, x_clean: np.ndarray, seed: int, groups=None):
+    """Mix pairs from all (target, attack) combinations in one seeded order (and their
+    ``groups`` labels in the same order, when given)."""
     order = np.random.default_rng(seed).permutation(len(x_adv))
-    return x_adv[order], x_clean[order]
+    if groups is None:
+        return x_adv[order], x_clean[order]
+    return x_adv[order], x_clean[order], np.asarray(groups)[order]

@@ -5,7 +5,7 @@ Runs Phase I (targets: shipped, cached or trained at the chosen scale) and makes
 exactly as :meth:`keras_restore.pipeline.run.Run.pairs` does inside ``run_table`` (same cache,
 same seeds), plus the Phase II evaluation sets so the remote run can report restored accuracy.
 Writes one compressed ``.npz``: ``x_adv`` (float16), ``x_clean`` (uint8 for MNIST), and
-``eval__<target>__<attack>`` (+ ``__y``) arrays; the targets' ``.keras`` files go beside it.
+``groups`` (each pair's attack column), ``eval__<target>__<attack>`` (+ ``__y``) arrays; the targets' ``.keras`` files go beside it.
 
 Usage::
 
@@ -50,8 +50,9 @@ def main(argv=None):
     for label, name in spec.targets.items():
         targets[label], records[label] = run.target(label, name, x_train, y_train, x_test, y_test)
         save_model_atomic(targets[label], out / f"{name}.keras")
-    x_adv, x_clean, info = run.pairs(targets, x_train, y_train)
-    arrays = {"x_adv": x_adv.astype(np.float16), "x_clean": np.round(x_clean * 255).astype(np.uint8)}
+    x_adv, x_clean, groups, info = run.pairs(targets, x_train, y_train)
+    arrays = {"x_adv": x_adv.astype(np.float16), "x_clean": np.round(x_clean * 255).astype(np.uint8),
+              "groups": groups.astype(str)}
     for label, model in targets.items():
         idx = correctly_classified(model, x_test, y_test, args.eval)
         for col in spec.columns:

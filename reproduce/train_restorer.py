@@ -89,8 +89,10 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     model = models.build(args.model)
     cfg = training.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+    # Pair files from make_pairs.py hold each pair's attack ("groups"): loss per attack is recorded.
     record = training.train_restorer(model, arrays["x_adv"], arrays["x_clean"], cfg,
-                                     checkpoint_dir=out / f"{args.model}.backup", verbose=2)
+                                     checkpoint_dir=out / f"{args.model}.backup", verbose=2,
+                                     groups=arrays.get("groups"))
     record.update(model=args.model, backend=keras.backend.backend(), keras=keras.__version__,
                   n_pairs=int(len(arrays["x_adv"])))
     if args.classifiers_dir:

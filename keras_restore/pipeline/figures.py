@@ -1,6 +1,7 @@
 """Figures like the paper's: Fig. 2 (original / adversarial / restored examples per attack) and
-Fig. 4 (success rate per target and attack, ours beside the paper's); for papers/001 Figs. 8-11
-(no-defense and restored accuracy per target and attack)."""
+Fig. 4 (success rate per target and attack, ours beside the paper's); for papers/001 Figs. 3-5
+(restoration loss per attack during training) and Figs. 8-11 (no-defense and restored accuracy
+per target and attack)."""
 
 from __future__ import annotations
 
@@ -85,5 +86,74 @@ def accuracy_chart(long_rows: list[dict], path, spec):
         ax.set_ylabel("accuracy (%)")
         ax.legend(fontsize=6, loc="upper center", ncol=4, handlelength=1.2, columnspacing=0.8)
     fig.suptitle(f"{spec.title} (like {spec.figure})", fontsize=8)
+    io.save_figure(fig, path)
+    plt.close(fig)
+
+
+def loss_rows(curves: dict) -> list[dict]:
+    """Long rows (restorer, attack, split, epoch, MSE, no-restoration MSE) of ``curves``: restorer
+    name -> its training record with ``loss_per_attack`` (:func:`keras_restore.training.train_restorer`)."""
+    rows = []
+    for name, record in curves.items():
+        lpa = record["loss_per_attack"]
+        for split, groups in lpa["mse"].items():
+            for attack, values in groups.items():
+                identity = lpa["identity_mse"][split][attack]
+                for epoch, mse in zip(lpa["epochs"], values):
+                    # MSEs are ~1e-3..1e-1: 6 significant digits, not the tables' 2 decimals.
+                    rows.append({"restorer": name, "trained_for": ", ".join(record.get("trained_for", {})),
+                                 "attack": attack, "split": split, "epoch": epoch, "mse": f"{mse:.6g}",
+                                 "no_restoration_mse": f"{identity:.6g}",
+                                 "mse_over_no_restoration": f"{mse / identity:.4f}" if identity > 0 else "",
+                                 "n_pairs": lpa["n"][split][attack], "kept_epoch": record.get("kept_epoch")})
+    return rows
+
+
+def loss_curves_figure(curves: dict, path, spec, columns):
+    """Restoration loss (MSE) per attack against the epoch, one panel per attack in the order of
+    ``columns`` (two per row, like papers/001 Figs. 3-5 (a)/(b)): each restorer's held-out MSE
+    (solid), training-pairs MSE (dashed) and the MSE of no restoration at all (dotted), log scale."""
+    plt = _plt()
+    from matplotlib.ticker import MaxNLocator
+
+    attacks = [c for c in columns if any(c in groups for r in curves.values()
+                                         for groups in r["loss_per_attack"]["mse"].values())]
+    if not attacks:
+        raise ValueError(f"No per-attack loss for any of the columns {list(columns)} in {list(curves)}.")
+    n_rows = (len(attacks) + 1) // 2
+    fig, axes = plt.subplots(n_rows, 2, figsize=(9, 2.8 * n_rows), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, attack in enumerate(attacks):
+        ax = axes[k // 2, k % 2]
+        for c, (name, record) in enumerate(curves.items()):
+            lpa, color = record["loss_per_attack"], colors[c % len(colors)]
+            for split, style in (("val", "-o"), ("train", "--")):
+                values = lpa["mse"].get(split, {}).get(attack)
+                if values:
+                    ax.plot(lpa["epochs"], values, style, color=color, markersize=3,
+                            label=f"{name} ({'held-out' if split == 'val' else 'training'} pairs)")
+            split = "val" if attack in lpa["identity_mse"].get("val", {}) else "train"
+            identity = lpa["identity_mse"].get(split, {}).get(attack, 0.0)
+            if identity > 0:   # 0 when every attack of the split failed (x_adv == x_clean)
+                ax.axhline(identity, color=color, linestyle=":", linewidth=1, label=f"{name}: no restoration")
+            if record.get("kept_epoch"):
+                ax.axvline(record["kept_epoch"], color=color, alpha=0.25, linewidth=3)
+        ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        like = f" (like Fig. {3 + k // 2}{'ab'[k % 2]})" if spec.report == "accuracy" and len(attacks) == 6 else ""
+        ax.set_title(f"{attack}{like}", fontsize=9)
+        ax.set_xlabel("epoch (0 = before training)", fontsize=8)
+        ax.set_ylabel("restoration loss (MSE)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    if len(attacks) % 2:
+        axes[-1, 1].axis("off")
+    legend = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=3, fontsize=7, bbox_to_anchor=(0.5, -0.02 - 0.03 * len(curves)))
+    fig.suptitle(f"{spec.title}: restoration loss per attack (like papers/001 Figs. 3-5; shaded: kept epoch)",
+                 fontsize=8)
+    fig.tight_layout()
     io.save_figure(fig, path)
     plt.close(fig)

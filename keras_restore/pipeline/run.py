@@ -152,23 +152,27 @@ class Run:
     # ---------------------------------------------------------------- Phase IV
     def pairs(self, targets: dict, x_train, y_train):
         """(adversarial, clean) training pairs: ``n_pairs`` training images, each attacked once
-        by one (target, attack) combination (round robin over a seeded order), then mixed."""
+        by one (target, attack) combination (round robin over a seeded order), then mixed.
+        Returns ``x_adv, x_clean, groups, info``: ``groups`` is each pair's attack column (for
+        the restoration loss per attack)."""
         from keras_restore import training
 
         combos = [(label, col) for label in targets for col in self.spec.columns]
         order = np.random.default_rng(self.seed).permutation(len(x_train))[: self.scale.n_pairs]
-        adv_parts, clean_parts, pair_info = [], [], {}
+        adv_parts, clean_parts, group_parts, pair_info = [], [], [], {}
         for i, (label, col) in enumerate(combos):
             idx = np.sort(order[i:: len(combos)])
             x_adv, info = self.attack(targets[label], ATTACK_OF_COLUMN[col], x_train[idx], y_train[idx],
                                       tag=f"{label}-train-pairs")
             adv_parts.append(x_adv)
             clean_parts.append(x_train[idx])
+            group_parts.append(np.full(len(idx), col))
             pair_info[f"{label}/{col}"] = {"n": int(len(idx)), "seconds": info["seconds"], "cached": info["cached"]}
             took = "cached" if info["cached"] else f"{info['seconds']} s"
             self.log(f"[IV] pairs {label}/{col}: {len(idx)} ({took})")
-        x_adv, x_clean = training.shuffled_pairs(np.concatenate(adv_parts), np.concatenate(clean_parts), self.seed)
-        return x_adv, x_clean, pair_info
+        x_adv, x_clean, groups = training.shuffled_pairs(np.concatenate(adv_parts), np.concatenate(clean_parts),
+                                                         self.seed, groups=np.concatenate(group_parts))
+        return x_adv, x_clean, groups, pair_info
 
     def restorer_key(self, targets: dict, name: str | None = None) -> str:
         fps = {label: fingerprint(m) for label, m in targets.items()}
@@ -203,14 +207,14 @@ class Run:
         if path.exists() and record_path.exists():
             self.log(f"[IV] cached restorer {path.name}")
             return models.load_keras_file(path), json.loads(record_path.read_text())
-        x_adv, x_clean, pair_info = self.pairs(targets, x_train, y_train)
+        x_adv, x_clean, groups, pair_info = self.pairs(targets, x_train, y_train)
         cfg = training.TrainConfig(epochs=self.scale.restorer_epochs, batch_size=self.scale.restorer_batch,
                                    learning_rate=self.scale.restorer_lr, seed=self.seed)
         self.log(f"[IV] training {name} on {len(x_adv)} pairs for {cfg.epochs} epoch(s)")
         runtime.seed_everything(self.seed)
         model = models.build(name)
         record = training.train_restorer(model, x_adv, x_clean, cfg, checkpoint_dir=self.cache / "ckpt" / f"{name}-{key}",
-                                         verbose=2 if self.progress else 0)
+                                         verbose=2 if self.progress else 0, groups=groups)
         record.update(source=f"trained ({self.scale.name} scale)", pairs=pair_info, pair_recipe=PAIR_RECIPE)
         save_model_atomic(model, path)
         io.write_json(record_path, record)
@@ -301,6 +305,29 @@ def _row_restorers(spec: TableSpec, run: Run, targets: dict, x_train, y_train, x
             done[name] = model, record
         restorers[label], records[label] = done[name]
     return restorers, records
+
+
+def _loss_curves(spec: TableSpec, columns, restorer_records: dict, out: Path, log):
+    """``<table>_loss.png`` / ``_loss.csv``: the restoration loss per attack of the table's
+    restorers (papers/001 Figs. 3-5), from their training records. Restorers trained before this
+    was recorded (or supplied as files without it) are named in the log and left out."""
+    from keras_restore.pipeline import figures
+
+    curves, missing = {}, []
+    for label, record in restorer_records.items():
+        name = spec.restorer_of(label)
+        if name in curves or name in missing:
+            continue
+        if isinstance(record.get("loss_per_attack"), dict):
+            curves[name] = record
+        else:
+            missing.append(name)
+    if missing:
+        log(f"[V] no per-attack loss history for {', '.join(missing)} (trained before it was recorded, or "
+            "given as a file): retrain to get its loss curves")
+    if curves:
+        io.write_csv(out / f"{spec.name}_loss.csv", figures.loss_rows(curves))
+        figures.loss_curves_figure(curves, out / f"{spec.name}_loss.png", spec, columns)
 
 
 def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduce/results",
@@ -431,6 +458,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         figures.accuracy_chart(long_rows, out / f"{spec.name}_bars.png", spec)
     else:
         figures.bar_chart(long_rows, out / f"{spec.name}_bars.png", spec)
+    _loss_curves(spec, spec.columns, restorer_records, out, log)   # restorers train on every column
     log(f"== wrote {out / spec.name}.csv (+ _long.csv, .meta.json, figures) in {wall:.0f} s")
     if ship:
         for label, name in spec.targets.items():

@@ -1,0 +1,146 @@
+"""keras_restore.training: the restoration loss per attack (papers/001 Figs. 3-5) recorded while a
+restorer trains, its argument checks, and its survival of an interrupted (resumed) run."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from keras_restore import training
+from keras_restore.pipeline import figures
+from keras_restore.pipeline.tables import CRUNET_COLUMNS, CRUNET_TABLE2
+
+
+def _restorer():
+    inp = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inp)
+    out = keras.layers.Conv2D(1, 3, padding="same", name="c2")(x)
+    return keras.Model(inp, out)
+
+
+def _pairs(n=80, seed=0):
+    """Clean images and two 'attacks' of different strength, labelled per pair."""
+    rng = np.random.default_rng(seed)
+    clean = rng.random((n, 8, 8, 1)).astype("float32")
+    groups = np.array(["weak", "strong"] * (n // 2))
+    noise = np.where(groups == "weak", 0.02, 0.2)[:, None, None, None]
+    adv = np.clip(clean + noise * rng.standard_normal(clean.shape), 0, 1).astype("float32")
+    return adv, clean, groups
+
+
+CFG = training.TrainConfig(epochs=3, batch_size=16, val_fraction=0.25)
+
+
+def test_loss_per_attack_is_recorded_per_epoch_and_matches_the_model():
+    adv, clean, groups = _pairs()
+    model = _restorer()
+    rec = training.train_restorer(model, adv, clean, CFG, verbose=0, groups=groups, monitor_per_group=10)
+    lpa = rec["loss_per_attack"]
+    assert lpa["epochs"] == [0, 1, 2, 3]
+    n_train = 60   # 80 pairs, the last 25% held out
+    for split, idx in (("train", np.arange(n_train)), ("val", np.arange(n_train, 80))):
+        for g in ("weak", "strong"):
+            sel = idx[groups[idx] == g][: 10 if split == "train" else None]
+            assert lpa["n"][split][g] == len(sel)
+            assert len(lpa["mse"][split][g]) == 4
+            assert lpa["identity_mse"][split][g] == pytest.approx(float(np.mean((adv[sel] - clean[sel]) ** 2)), rel=1e-6)
+            # The model holds the kept epoch's weights: the recorded value at that epoch is its MSE.
+            mse = float(np.mean((model.predict(adv[sel], verbose=0) - clean[sel]) ** 2))
+            assert lpa["mse"][split][g][rec["kept_epoch"]] == pytest.approx(mse, rel=1e-4)
+    assert lpa["identity_mse"]["val"]["strong"] > 10 * lpa["identity_mse"]["val"]["weak"]
+    # the pooled validation loss Keras reports is the mean over the two (equal-sized) groups
+    val = [(a + b) / 2 for a, b in zip(lpa["mse"]["val"]["weak"][1:], lpa["mse"]["val"]["strong"][1:])]
+    np.testing.assert_allclose(val, rec["history"]["val_loss"], rtol=1e-3)
+
+
+def test_no_groups_no_loss_per_attack():
+    adv, clean, _ = _pairs(32)
+    rec = training.train_restorer(_restorer(), adv, clean, training.TrainConfig(epochs=1, batch_size=16), verbose=0)
+    assert "loss_per_attack" not in rec
+
+
+@pytest.mark.parametrize("groups, match", [
+    (np.array(["a"] * 79), r"one label per pair: expected shape \(80,\), got \(79,\)"),
+    (np.zeros((80,)), "non-empty strings"),
+    (np.array(["a"] * 79 + [""]), "non-empty strings"),
+    (np.array([["a"]] * 80), r"expected shape \(80,\), got \(80, 1\)"),
+])
+def test_bad_groups(groups, match):
+    adv, clean, _ = _pairs()
+    with pytest.raises(ValueError, match=match):
+        training.train_restorer(_restorer(), adv, clean, CFG, verbose=0, groups=groups)
+
+
+def test_bad_monitor_per_group():
+    adv, clean, groups = _pairs()
+    with pytest.raises(ValueError, match="monitor_per_group"):
+        training.train_restorer(_restorer(), adv, clean, CFG, verbose=0, groups=groups, monitor_per_group=0)
+
+
+def test_interrupted_run_keeps_the_curves_of_its_finished_epochs(tmp_path, monkeypatch):
+    adv, clean, groups = _pairs()
+    ckpt = tmp_path / "ckpt"
+    original = training.LossPerGroup.on_epoch_end
+
+    def crash_after_first_epoch(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 0:
+            raise RuntimeError("power cut")
+
+    monkeypatch.setattr(training.LossPerGroup, "on_epoch_end", crash_after_first_epoch)
+    keras.utils.set_random_seed(0)
+    with pytest.raises(RuntimeError, match="power cut"):
+        training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
+    saved = json.loads((ckpt / training.LossPerGroup.FILE).read_text())
+    assert sorted(saved) == ["0", "1"]
+    monkeypatch.setattr(training.LossPerGroup, "on_epoch_end", original)
+    rec = training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
+    lpa = rec["loss_per_attack"]
+    assert lpa["epochs"] == [0, 1, 2, 3]
+    assert len(rec["history"]["loss"]) == 2          # Keras resumed at epoch 2 ...
+    for split in ("train", "val"):                   # ... and the epochs before the cut are kept
+        for g in ("weak", "strong"):
+            assert lpa["mse"][split][g][:2] == pytest.approx([saved["0"][split][g], saved["1"][split][g]])
+    assert not ckpt.exists() or not (ckpt / training.LossPerGroup.FILE).exists()   # removed with the backup
+
+
+def test_shuffled_pairs_keeps_groups_aligned():
+    adv, clean, groups = _pairs(20)
+    a, c, g = training.shuffled_pairs(adv, clean, 3, groups=groups)
+    for i in range(20):
+        j = int(np.flatnonzero((adv == a[i]).all(axis=(1, 2, 3)))[0])
+        assert g[i] == groups[j] and (c[i] == clean[j]).all()
+
+
+# ---------------------------------------------------------------- figure and CSV rows
+
+def _record(name_for):
+    epochs = [0, 1, 2]
+    return {"trained_for": name_for, "kept_epoch": 2, "loss_per_attack": {
+        "epochs": epochs,
+        "mse": {"train": {c: [0.04, 0.02, 0.01] for c in CRUNET_COLUMNS},
+                "val": {c: [0.05, 0.03, 0.02] for c in CRUNET_COLUMNS}},
+        "identity_mse": {"train": {**{c: 0.04 for c in CRUNET_COLUMNS}, "CWA": 0.0},
+                         "val": {c: 0.05 for c in CRUNET_COLUMNS}},
+        "n": {"train": {c: 10 for c in CRUNET_COLUMNS}, "val": {c: 2 for c in CRUNET_COLUMNS}}}}
+
+
+def test_loss_rows_and_figure(tmp_path):
+    curves = {"crunet_mnist_anet": _record({"A-net": "anet"}), "crunet_mnist_bnet": _record({"B-net": "bnet"})}
+    rows = figures.loss_rows(curves)
+    assert len(rows) == 2 * 2 * 6 * 3
+    first = rows[0]
+    assert (first["restorer"], first["trained_for"], first["split"], first["epoch"]) == (
+        "crunet_mnist_anet", "A-net", "train", 0)
+    assert first["mse"] == "0.04" and first["mse_over_no_restoration"] == "1.0000"
+    cwa = [r for r in rows if r["attack"] == "CWA" and r["split"] == "train"]
+    assert all(r["mse_over_no_restoration"] == "" for r in cwa)   # no division by a zero no-restoration MSE
+    figures.loss_curves_figure(curves, tmp_path / "loss.png", CRUNET_TABLE2, CRUNET_COLUMNS)
+    assert (tmp_path / "loss.png").stat().st_size > 10_000
+
+
+def test_loss_figure_without_any_of_the_columns(tmp_path):
+    with pytest.raises(ValueError, match=r"No per-attack loss for any of the columns \['BIM'\]"):
+        figures.loss_curves_figure({"r": _record({})}, tmp_path / "x.png", CRUNET_TABLE2, ["BIM"])
+    assert not (tmp_path / "x.png").exists()

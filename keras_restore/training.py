@@ -10,7 +10,10 @@ Choices (neither paper states loss, optimizer or epochs; recorded in every resul
   training split held out for validation;
 * restorers: MSE between restored and original images (the CRU-Net paper's Eq. 9-10), Adam,
   batch 32; the weights of the epoch with the lowest validation MSE (on held-out *training*
-  pairs) are kept.
+  pairs) are kept. A restorer ending in ``Clip(0, 1)`` trains with the straight-through gradient
+  through its clip (same forward pass; see :class:`keras_restore.models.layers.Clip`), because
+  the clip's zero gradient outside [0, 1] lets a restorer whose output drifts out of range stop
+  learning for good.
 
 Restoration loss per attack (papers/001 Figs. 3-5): given the attack of every pair (``groups``),
 :func:`train_restorer` also records, before training and after every epoch, the MSE per attack on
@@ -21,6 +24,7 @@ evaluation only (the trained weights do not depend on it) and survives an interr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -158,6 +162,32 @@ class LossPerGroup(keras.callbacks.Callback):
         }
 
 
+def _clip_layers(layer) -> list:
+    from keras_restore.models.layers import Clip
+
+    found = [layer] if isinstance(layer, Clip) else []
+    for sub in getattr(layer, "layers", []):
+        found += _clip_layers(sub)
+    return found
+
+
+@contextlib.contextmanager
+def straight_through_clips(model: keras.Model):
+    """Within the block, every :class:`Clip` layer of ``model`` passes gradients straight through
+    (forward pass unchanged); yields the names of those layers. Afterwards the plain clip is back
+    and the compiled train/test/predict functions (traced with it set) are dropped."""
+    clips = _clip_layers(model)
+    for layer in clips:
+        layer.straight_through = True
+    try:
+        yield [layer.name for layer in clips]
+    finally:
+        for layer in clips:
+            layer.straight_through = False
+        if clips:
+            model.train_function = model.test_function = model.predict_function = None
+
+
 def _group_sets(x_adv, x_clean, groups, n_val: int, per_group: int) -> dict:
     """split -> group -> (x_adv, x_clean) for :class:`LossPerGroup` (the split of :func:`_fit`)."""
     n_train = len(x_adv) - n_val
@@ -207,7 +237,12 @@ def train_restorer(model: keras.Model, x_adv, x_clean, config: TrainConfig | Non
         check_positive_int(monitor_per_group, "monitor_per_group")
         n_val = int(round(len(x_adv) * config.val_fraction))
         monitor = LossPerGroup(_group_sets(x_adv, x_clean, groups, n_val, int(monitor_per_group)))
-    return _fit(model, x_adv, x_clean, "mse", [], config, checkpoint_dir, verbose, keep_best=True, monitor=monitor)
+    with straight_through_clips(model) as clips:
+        record = _fit(model, x_adv, x_clean, "mse", [], config, checkpoint_dir, verbose, keep_best=True,
+                      monitor=monitor)
+    if clips:
+        record["clip_gradient"] = f"straight-through while training ({', '.join(clips)}); plain clip after"
+    return record
 
 
 def shuffled_pairs(x_adv: np.ndarray, x_clean: np.ndarray, seed: int, groups=None):

@@ -144,3 +144,56 @@ def test_loss_figure_without_any_of_the_columns(tmp_path):
     with pytest.raises(ValueError, match=r"No per-attack loss for any of the columns \['BIM'\]"):
         figures.loss_curves_figure({"r": _record({})}, tmp_path / "x.png", CRUNET_TABLE2, ["BIM"])
     assert not (tmp_path / "x.png").exists()
+
+
+# ---------------------------------------------------------------- straight-through clip while training
+
+def _dead_clipped_restorer():
+    """Output below 0 everywhere: the plain clip passes no gradient to anything before it."""
+    from keras_restore.models.layers import Clip
+
+    inp = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(1, 1, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(-0.5),
+                            name="c")(inp)
+    return keras.Model(inp, Clip(0.0, 1.0, name="out_clip")(x))
+
+
+def test_clip_gradient_is_zero_outside_unless_straight_through():
+    import tensorflow as tf
+
+    from keras_restore.models.layers import Clip
+
+    clip = Clip(0.0, 1.0)
+    x = tf.constant([-0.5, 0.25, 1.5])
+    for straight, expected in ((False, [0.0, 1.0, 0.0]), (True, [1.0, 1.0, 1.0])):
+        clip.straight_through = straight
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = clip(x)
+        np.testing.assert_allclose(y.numpy(), [0.0, 0.25, 1.0], atol=1e-7)   # same forward pass
+        np.testing.assert_allclose(tape.gradient(y, x).numpy(), expected)
+    assert "straight_through" not in clip.get_config()
+
+
+def test_a_dead_clipped_restorer_only_learns_with_the_straight_through_clip():
+    adv, clean, _ = _pairs()
+    plain = _dead_clipped_restorer()
+    before = plain.get_weights()
+    plain.compile(keras.optimizers.Adam(1e-2), "mse")
+    plain.fit(adv, clean, epochs=2, batch_size=16, verbose=0)
+    for a, b in zip(before, plain.get_weights()):
+        np.testing.assert_array_equal(a, b)          # zero gradient: nothing moves
+
+    model = _dead_clipped_restorer()
+    rec = training.train_restorer(model, adv, clean, training.TrainConfig(epochs=3, batch_size=4,
+                                                                           learning_rate=0.05), verbose=0)
+    assert rec["clip_gradient"].startswith("straight-through while training (out_clip)")
+    assert rec["history"]["loss"][-1] < 0.5 * rec["history"]["loss"][0]
+    assert model.get_layer("out_clip").straight_through is False   # back to the plain clip
+    assert float(model.predict(adv[:4], verbose=0).min()) >= 0.0
+
+
+def test_no_clip_no_clip_gradient_record():
+    adv, clean, _ = _pairs(32)
+    rec = training.train_restorer(_restorer(), adv, clean, training.TrainConfig(epochs=1, batch_size=16), verbose=0)
+    assert "clip_gradient" not in rec

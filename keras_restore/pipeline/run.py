@@ -178,7 +178,7 @@ class Run:
         fps = {label: fingerprint(m) for label, m in targets.items()}
         return _key(name or self.spec.restorer, fps, self.scale.n_pairs, self.scale.restorer_epochs,
                     self.scale.restorer_batch, self.scale.restorer_lr, self.seed, self.source, self.scale.attack_overrides,
-                    "keep-best-val")   # training rule (training.train_restorer): part of what the model is
+                    "keep-best-val", "clip-ste")   # training rules (training.train_restorer): part of what the model is
 
     def restorer(self, targets, x_train, y_train, restorer_file=None, name: str | None = None):
         """The restorer ``name`` (default: the table's): from ``restorer_file``, shipped, cached,

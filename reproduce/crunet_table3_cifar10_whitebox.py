@@ -4,20 +4,20 @@ with no attack, with no defense and with the CRU-Net defense, white-box, for FGS
 DeepFool (DFA), CW-L2 (CWA) and the spatial attack (SPA).
 
 As ``crunet_table2_mnist_whitebox.py``: the first ``n_eval`` test images are attacked ("No
-attack" = test accuracy; the paper's 0.833 / 0.823), and one CRU-Net (``crunet_cifar10``) trained
-on pairs from both targets restores every row. Targets and budgets are those of papers/000's
-Table 5 (``table5_cifar10.py``; trained targets are shared through the cache), with eps 8/255.
+attack" = test accuracy; the paper's 0.833 / 0.823), and one CRU-Net per target
+(``crunet_cifar10_dnet``, ``crunet_cifar10_mnet``) is trained on pairs made on its own target.
+Targets and attack budgets are those of papers/000's Table 5 (``table5_cifar10.py``; trained
+targets are shared through the cache), with eps 8/255.
 
 Scales: ``--quick`` (targets 1 epoch on 1,000 images, 120 pairs, 20 test images, reduced CW /
-DeepFool / spatial grids), default = ``--retrain`` (DenseNet121 3 / MobileNet 5 epochs on 50,000
-images, 8,000 pairs, CRU-Net 3 epochs, 200 test images, CW 3x50 iterations, an 11x3x3 spatial
-grid; not measured: the budget of ``table5_cifar10.py --retrain``, <= 90 min on a 2-core CPU
-from an empty cache, is the reference, and its trained targets are reused from a shared cache),
-``--paper`` (60 epochs, 50,000 pairs, 20 CRU-Net epochs, the whole test set:
-for a GPU).
+DeepFool / spatial grids); default (the shipped D-net / M-net and CRU-Nets); ``--retrain``
+(DenseNet121 3 / MobileNet 5 epochs on 50,000 images, then per CRU-Net 4,000 pairs, 4 epochs,
+Adam 1e-3, batch 32; 200 test images, CW 3x50 iterations, an 11x3x3 spatial grid); ``--paper``
+(60 epochs, 50,000 pairs, 20 CRU-Net epochs, the whole test set: for a GPU).
 
 Outputs: ``crunet_table3_cifar10_whitebox.csv`` (+ ``_long.csv``, ``.meta.json``,
-``_examples.png``, ``_bars.png`` like Fig. 9), columns as in Table 2's script.
+``_examples.png``, ``_bars.png`` like Fig. 9, ``_loss.png`` / ``_loss.csv`` like Figs. 3-5),
+columns as in Table 2's script.
 
 Run: ``python reproduce/crunet_table3_cifar10_whitebox.py --data-dir ../shared/data``
 """

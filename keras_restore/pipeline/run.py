@@ -318,8 +318,10 @@ def _loss_curves(spec: TableSpec, columns, restorer_records: dict, out: Path, lo
         name = spec.restorer_of(label)
         if name in curves or name in missing:
             continue
-        if isinstance(record.get("loss_per_attack"), dict):
-            curves[name] = record
+        # A shipped restorer's record is its manifest entry: the training record is under "training".
+        trained = record if "loss_per_attack" in record else record.get("training", {})
+        if isinstance(trained.get("loss_per_attack"), dict):
+            curves[name] = {**trained, "trained_for": record.get("trained_for", trained.get("trained_for", {}))}
         else:
             missing.append(name)
     if missing:

@@ -229,6 +229,20 @@ def test_loss_curves_missing_history_is_logged(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_loss_curves_of_a_shipped_restorer(whitebox, tmp_path):
+    """A shipped restorer's record is its manifest entry, with the training record nested."""
+    from keras_restore.pipeline.run import _loss_curves
+
+    trained = whitebox["meta"]["restorer"]["rows"]["A-Net"]
+    entry = {"source": "saved_models/crunet_mnist_anet.keras", "sha256": "0" * 64,
+             "training": {k: v for k, v in trained.items() if k not in ("history", "cache_file", "pairs")},
+             "trained_for": {"A-net": "anet"}}
+    _loss_curves(CRUNET_TABLE2, CRUNET_COLUMNS, {"A-Net": entry}, tmp_path, lambda *_: None)
+    rows = list(csv.DictReader(open(tmp_path / "crunet_table2_mnist_whitebox_loss.csv")))
+    assert {r["restorer"] for r in rows} == {"crunet_mnist_anet"} and rows[0]["trained_for"] == "A-net"
+    assert (tmp_path / "crunet_table2_mnist_whitebox_loss.png").exists()
+
+
 def test_blackbox_rows_use_the_other_targets_restorer(whitebox, runs, data_dir):
     logs = []
     res = run_table(CRUNET_TABLE4, MICRO, data_dir=data_dir, out_dir=runs["out"], cache_dir=runs["cache"],

@@ -134,6 +134,7 @@ def test_loss_rows_and_figure(tmp_path):
     assert (first["restorer"], first["trained_for"], first["split"], first["epoch"]) == (
         "crunet_mnist_anet", "A-net", "train", 0)
     assert first["mse"] == "0.04" and first["mse_over_no_restoration"] == "1.0000"
+    assert first["mse_paper"] == "" and first["mse_paper_note"] == figures.LOSS_PAPER_NOTE   # no printed value
     cwa = [r for r in rows if r["attack"] == "CWA" and r["split"] == "train"]
     assert all(r["mse_over_no_restoration"] == "" for r in cwa)   # no division by a zero no-restoration MSE
     figures.loss_curves_figure(curves, tmp_path / "loss.png", CRUNET_TABLE2, CRUNET_COLUMNS)

@@ -90,9 +90,15 @@ def accuracy_chart(long_rows: list[dict], path, spec):
     plt.close(fig)
 
 
+# The paper's side of every loss row: Figs. 3-5 of papers/001 plot these curves but print no value.
+LOSS_PAPER_NOTE = ("papers/001 Figs. 3-5 print no values (the figures are missing from the text conversion; "
+                   "its text says only that the restoration loss is 'much slight' after each epoch)")
+
+
 def loss_rows(curves: dict) -> list[dict]:
-    """Long rows (restorer, attack, split, epoch, MSE, no-restoration MSE) of ``curves``: restorer
-    name -> its training record with ``loss_per_attack`` (:func:`keras_restore.training.train_restorer`)."""
+    """Long rows (restorer, attack, split, epoch, MSE, no-restoration MSE, and the paper's MSE --
+    empty, see ``LOSS_PAPER_NOTE``) of ``curves``: restorer name -> its training record with
+    ``loss_per_attack`` (:func:`keras_restore.training.train_restorer`)."""
     rows = []
     for name, record in curves.items():
         lpa = record["loss_per_attack"]
@@ -103,6 +109,7 @@ def loss_rows(curves: dict) -> list[dict]:
                     # MSEs are ~1e-3..1e-1: 6 significant digits, not the tables' 2 decimals.
                     rows.append({"restorer": name, "trained_for": ", ".join(record.get("trained_for", {})),
                                  "attack": attack, "split": split, "epoch": epoch, "mse": f"{mse:.6g}",
+                                 "mse_paper": "", "mse_paper_note": LOSS_PAPER_NOTE,
                                  "no_restoration_mse": f"{identity:.6g}",
                                  "mse_over_no_restoration": f"{mse / identity:.4f}" if identity > 0 else "",
                                  "n_pairs": lpa["n"][split][attack], "kept_epoch": record.get("kept_epoch")})

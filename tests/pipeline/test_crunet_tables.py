@@ -212,6 +212,7 @@ def test_loss_curves_per_attack(whitebox, runs):
     assert {r["epoch"] for r in rows} == {"0", "1"}
     for r in rows:
         assert float(r["mse"]) >= 0 and float(r["no_restoration_mse"]) >= 0
+        assert r["mse_paper"] == "" and "Figs. 3-5 print no values" in r["mse_paper_note"]
     lpa = whitebox["meta"]["restorer"]["rows"]["A-Net"]["loss_per_attack"]
     assert lpa["epochs"] == [0, 1] and sum(lpa["n"]["train"].values()) <= MICRO.n_pairs
     fgsm = [r for r in rows if r["restorer"] == "crunet_mnist_anet" and r["attack"] == "FGSM" and r["split"] == "train"]

@@ -307,9 +307,10 @@ def _row_restorers(spec: TableSpec, run: Run, targets: dict, x_train, y_train, x
     return restorers, records
 
 
-def _loss_curves(spec: TableSpec, columns, restorer_records: dict, out: Path, log):
+def _loss_curves(spec: TableSpec, restorer_records: dict, out: Path, log):
     """``<table>_loss.png`` / ``_loss.csv``: the restoration loss per attack of the table's
-    restorers (papers/001 Figs. 3-5), from their training records. Restorers trained before this
+    restorers (papers/001 Figs. 3-5), from their training records, for every column of ``spec``
+    (a restorer trains on all of them, whatever columns a run evaluates). Restorers trained before this
     was recorded (or supplied as files without it) are named in the log and left out."""
     from keras_restore.pipeline import figures
 
@@ -329,7 +330,7 @@ def _loss_curves(spec: TableSpec, columns, restorer_records: dict, out: Path, lo
             "given as a file): retrain to get its loss curves")
     if curves:
         io.write_csv(out / f"{spec.name}_loss.csv", figures.loss_rows(curves))
-        figures.loss_curves_figure(curves, out / f"{spec.name}_loss.png", spec, columns)
+        figures.loss_curves_figure(curves, out / f"{spec.name}_loss.png", spec, spec.columns)
 
 
 def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduce/results",
@@ -460,7 +461,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         figures.accuracy_chart(long_rows, out / f"{spec.name}_bars.png", spec)
     else:
         figures.bar_chart(long_rows, out / f"{spec.name}_bars.png", spec)
-    _loss_curves(spec, spec.columns, restorer_records, out, log)   # restorers train on every column
+    _loss_curves(spec, restorer_records, out, log)
     log(f"== wrote {out / spec.name}.csv (+ _long.csv, .meta.json, figures) in {wall:.0f} s")
     if ship:
         for label, name in spec.targets.items():

@@ -224,7 +224,7 @@ def test_loss_curves_missing_history_is_logged(tmp_path):
     from keras_restore.pipeline.run import _loss_curves
 
     logs = []
-    _loss_curves(CRUNET_TABLE2, CRUNET_COLUMNS, {"A-Net": {"source": "saved_models/old.keras"}}, tmp_path, logs.append)
+    _loss_curves(CRUNET_TABLE2, {"A-Net": {"source": "saved_models/old.keras"}}, tmp_path, logs.append)
     assert logs == ["[V] no per-attack loss history for crunet_mnist_anet (trained before it was recorded, or "
                     "given as a file): retrain to get its loss curves"]
     assert list(tmp_path.iterdir()) == []
@@ -238,7 +238,7 @@ def test_loss_curves_of_a_shipped_restorer(whitebox, tmp_path):
     entry = {"source": "saved_models/crunet_mnist_anet.keras", "sha256": "0" * 64,
              "training": {k: v for k, v in trained.items() if k not in ("history", "cache_file", "pairs")},
              "trained_for": {"A-net": "anet"}}
-    _loss_curves(CRUNET_TABLE2, CRUNET_COLUMNS, {"A-Net": entry}, tmp_path, lambda *_: None)
+    _loss_curves(CRUNET_TABLE2, {"A-Net": entry}, tmp_path, lambda *_: None)
     rows = list(csv.DictReader(open(tmp_path / "crunet_table2_mnist_whitebox_loss.csv")))
     assert {r["restorer"] for r in rows} == {"crunet_mnist_anet"} and rows[0]["trained_for"] == "A-net"
     assert (tmp_path / "crunet_table2_mnist_whitebox_loss.png").exists()

@@ -3,7 +3,7 @@
 A U-Net whose levels are made of ResNet-style *de-noising blocks*, ending in a global residual
 ``I'' = Clip(F(I') + I', 0, 1)``. Built with the Keras functional API, every layer named from its
 block (``enc2_db1_conv1``, ``dec1_up``, ``out_clip``); every convolution is followed by its own
-``LeakyReLU`` layer named ``<conv>_lrelu``. Only registered layers (``Clip``), no ``Lambda``, so
+``LeakyReLU`` layer named ``<conv>_lrelu``. Only built-in layers (the clip is ``ReLU(max_value=1)``), no ``Lambda``, so
 ``.keras`` files load with plain ``keras.saving.load_model``.
 
 What the paper states, followed layer for layer:
@@ -57,7 +57,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from keras_restore.models.layers import Clip
+from keras_restore.models.layers import output_clip
 from keras_restore.models.restorers import _check_input_shape
 from keras_restore.validation import check_positive_int
 
@@ -155,7 +155,7 @@ def crunet(input_shape, *, levels=DEFAULT_LEVELS, base_filters=DEFAULT_BASE_FILT
         x = level_blocks(x, filters, blocks, f"dec{level}")
     residual = layers.Conv2D(shape[-1], 3, padding="same", name="out_conv")(x)
     x = layers.Add(name="out_residual")([inputs, residual])
-    outputs = Clip(0.0, 1.0, name="out_clip")(x)
+    outputs = output_clip(x)
     return keras.Model(inputs, outputs, name=name or "crunet")
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from keras_restore.models.layers import Clip
+from keras_restore.models.layers import output_clip
 from keras_restore.validation import check_choice
 
 VARIANTS = ("paper", "stable")
@@ -112,7 +112,7 @@ def restorer_mnist(input_shape=(28, 28, 1), variant="stable", name=None):
         x = layers.Conv2D(1, 3, padding="same", name="out_conv2")(x)
         x = layers.LeakyReLU(0.2, name="out_act2")(x)
         x = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="out_conv3")(x)
-        outputs = Clip(0.0, 1.0, name="out_clip")(x)
+        outputs = output_clip(x)
     default = "restorer_mnist" if variant == "stable" else "restorer_mnist_paper"
     return keras.Model(inputs, outputs, name=name or default)
 
@@ -135,5 +135,5 @@ def restorer_cifar10(input_shape=(32, 32, 3), variant="paper", name=None):
         x = deconv_block(x, filters, f"dec{i}")
     x = layers.Conv2DTranspose(3, 3, padding="same", activation="relu", name="out_convt")(x)
     if variant == "stable":
-        x = Clip(0.0, 1.0, name="out_clip")(x)
+        x = output_clip(x)
     return keras.Model(inputs, x, name=name or f"restorer_cifar10{'' if variant == 'paper' else '_stable'}")

@@ -1,30 +1,25 @@
-"""Training of target classifiers and restorers, resumable after interruption.
+"""The one training loop: Keras ``fit`` on ``tf.data`` input, resumable, keep-best, loss per group.
 
-Both use Keras ``fit`` with ``keras.callbacks.BackupAndRestore``: an interrupted run (Ctrl-C,
-SIGKILL, power loss) resumes from its last finished epoch when the same call is made again,
-instead of starting over. The backup is removed when training completes.
+Every recipe (:mod:`keras_restore.training.recipes`) ends in :func:`fit`:
+
+* input: ``tf.data`` pipelines (:func:`make_dataset`: seeded shuffle of indices each epoch,
+  batch, prefetch), the last ``val_fraction`` of the examples held out for validation;
+* resume: ``keras.callbacks.BackupAndRestore`` -- an interrupted run (Ctrl-C, SIGKILL, power
+  loss) resumes from its last finished epoch when the same call is made again; the backup is
+  removed when training completes;
+* keep-best: with ``keep_best`` the weights of the epoch with the lowest validation loss are kept
+  (the CIFAR-10 restorer's validation MSE once jumped from 0.013 to 0.064 in its last epoch);
+* loss per group (papers/001 Figs. 3-5): :class:`LossPerGroup` records, before training and
+  after every epoch, the model's MSE per attack on held-out and training pairs next to the MSE of
+  no restoration; evaluation only, and it survives an interrupted run.
 
 Choices (neither paper states loss, optimizer or epochs; recorded in every result's metadata):
-
-* classifiers: Adam, sparse categorical cross-entropy on logits, batch 128, the last 5% of the
-  training split held out for validation;
-* restorers: MSE between restored and original images (the CRU-Net paper's Eq. 9-10), Adam,
-  batch 32; the weights of the epoch with the lowest validation MSE (on held-out *training*
-  pairs) are kept. A restorer ending in ``Clip(0, 1)`` trains with the straight-through gradient
-  through its clip (same forward pass; see :class:`keras_restore.models.layers.Clip`), because
-  the clip's zero gradient outside [0, 1] lets a restorer whose output drifts out of range stop
-  learning for good.
-
-Restoration loss per attack (papers/001 Figs. 3-5): given the attack of every pair (``groups``),
-:func:`train_restorer` also records, before training and after every epoch, the MSE per attack on
-the held-out pairs and on up to ``monitor_per_group`` training pairs of that attack, next to the
-MSE of no restoration at all (adversarial vs original): ``record["loss_per_attack"]``. It is
-evaluation only (the trained weights do not depend on it) and survives an interrupted run.
+classifiers: Adam, sparse categorical cross-entropy on logits, batch 128, 5% held out; restorers:
+see :class:`keras_restore.training.recipes.PixelLoss`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import time
@@ -34,6 +29,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_restore import io
 from keras_restore.validation import check_images, check_labels, check_positive_int
 
 
@@ -62,16 +58,43 @@ class TrainConfig:
 RESTORER_DEFAULTS = TrainConfig(epochs=4, batch_size=32, learning_rate=1e-3)
 
 
-def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbose, keep_best=False,
-         monitor=None):
+def make_dataset(x, y, batch_size: int, *, seed: int | None = None, shuffle: bool = True):
+    """``tf.data`` pipeline over the arrays ``x`` and ``y`` (any nesting of arrays of equal
+    length): a seeded permutation of the indices, reshuffled each epoch, batched, gathered and
+    prefetched. The arrays stay NumPy-side tensors captured once (no 2 GB graph constant)."""
+    import tensorflow as tf
+
+    n = len(x)
+    xs = tf.convert_to_tensor(x)
+    ys = tf.nest.map_structure(tf.convert_to_tensor, y)
+    ds = tf.data.Dataset.range(n)
+    if shuffle:
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size).map(
+        lambda i: (tf.gather(xs, i), tf.nest.map_structure(lambda t: tf.gather(t, i), ys)),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def split(n: int, val_fraction: float) -> int:
+    """Number of held-out examples: the last ``round(n * val_fraction)``."""
+    return int(round(n * val_fraction))
+
+
+def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_best=False, monitor=None,
+        callbacks=()) -> dict:
+    """Train a compiled ``model`` on ``(x, y)`` (``y`` may be a tuple of arrays); see the module docstring.
+    Returns a JSON-serialisable record (config, sizes, history, seconds, kept epoch, loss per group)."""
     from keras_restore.runtime import seed_everything
 
     seed_everything(config.seed)
-    n_val = int(round(len(x) * config.val_fraction))
-    x_tr, y_tr = x[: len(x) - n_val], y[: len(y) - n_val]
-    val = (x[len(x) - n_val:], y[len(y) - n_val:]) if n_val else None
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss, metrics=metrics)
-    callbacks = []
+    n_val = split(len(x), config.val_fraction)
+    n_tr = len(x) - n_val
+    take = (lambda a, s: a[s]) if not isinstance(y, tuple) else (lambda a, s: tuple(t[s] for t in a))
+    train = make_dataset(x[:n_tr], take(y, slice(0, n_tr)), config.batch_size, seed=config.seed)
+    val = (make_dataset(x[n_tr:], take(y, slice(n_tr, None)), config.batch_size, shuffle=False)
+           if n_val else None)
+    callbacks = list(callbacks)
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"))
@@ -80,18 +103,17 @@ def _fit(model, x, y, loss, metrics, config: TrainConfig, checkpoint_dir, verbos
         callbacks.append(monitor)
     best = None
     if keep_best and val is not None:
-        # Keep the weights of the epoch with the lowest validation loss (never stops early): the
-        # CIFAR-10 restorer's validation MSE jumped from 0.013 to 0.064 in its last epoch once.
         best = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs,
                                              restore_best_weights=True, start_from_epoch=0)
         callbacks.append(best)
     start = time.time()
-    hist = model.fit(x_tr, y_tr, batch_size=config.batch_size, epochs=config.epochs,
-                     validation_data=val, shuffle=True, callbacks=callbacks, verbose=verbose)
+    hist = model.fit(train, epochs=config.epochs, validation_data=val, callbacks=callbacks, verbose=verbose,
+                     shuffle=False)   # tf.data shuffles (seeded)
     record = {
         "config": config.as_dict(),
-        "n_train": int(len(x_tr)),
+        "n_train": int(n_tr),
         "n_val": int(n_val),
+        "input": "tf.data: seeded index shuffle each epoch, batch, gather, prefetch",
         "history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
         "seconds": round(time.time() - start, 1),
     }
@@ -143,8 +165,6 @@ class LossPerGroup(keras.callbacks.Callback):
         self.by_epoch[int(epoch) + 1] = self._mse()
         path = self._path()
         if path is not None and path.parent.exists():
-            from keras_restore.pipeline import io
-
             io.write_json(path, {str(k): v for k, v in sorted(self.by_epoch.items())})
 
     def record(self) -> dict:
@@ -162,32 +182,6 @@ class LossPerGroup(keras.callbacks.Callback):
         }
 
 
-def _clip_layers(layer) -> list:
-    from keras_restore.models.layers import Clip
-
-    found = [layer] if isinstance(layer, Clip) else []
-    for sub in getattr(layer, "layers", []):
-        found += _clip_layers(sub)
-    return found
-
-
-@contextlib.contextmanager
-def straight_through_clips(model: keras.Model):
-    """Within the block, every :class:`Clip` layer of ``model`` passes gradients straight through
-    (forward pass unchanged); yields the names of those layers. Afterwards the plain clip is back
-    and the compiled train/test/predict functions (traced with it set) are dropped."""
-    clips = _clip_layers(model)
-    for layer in clips:
-        layer.straight_through = True
-    try:
-        yield [layer.name for layer in clips]
-    finally:
-        for layer in clips:
-            layer.straight_through = False
-        if clips:
-            model.train_function = model.test_function = model.predict_function = None
-
-
 def _group_sets(x_adv, x_clean, groups, n_val: int, per_group: int) -> dict:
     """split -> group -> (x_adv, x_clean) for :class:`LossPerGroup` (the split of :func:`_fit`)."""
     n_train = len(x_adv) - n_val
@@ -200,49 +194,6 @@ def _group_sets(x_adv, x_clean, groups, n_val: int, per_group: int) -> dict:
         if len(va):
             sets["val"][g] = (x_adv[va], x_clean[va])
     return {split: v for split, v in sets.items() if v}
-
-
-def train_classifier(model: keras.Model, x, y, config: TrainConfig | None = None, *,
-                     checkpoint_dir=None, verbose=2) -> dict:
-    """Train a logits classifier in place; returns a JSON-serialisable record of the run."""
-    config = config or TrainConfig()
-    x = check_images(x, "x", shape=tuple(model.input_shape[1:]))
-    y = check_labels(y, len(x), int(model.output_shape[-1]))
-    return _fit(model, x, y, keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                ["accuracy"], config, checkpoint_dir, verbose)
-
-
-def train_restorer(model: keras.Model, x_adv, x_clean, config: TrainConfig | None = None, *,
-                   checkpoint_dir=None, verbose=2, groups=None, monitor_per_group: int = 256) -> dict:
-    """Train a restorer to map adversarial images to their originals (MSE); in place.
-
-    ``groups`` (optional): the attack (any label) of every pair, in the order of ``x_adv``; the
-    record then holds ``loss_per_attack`` (see the module docstring) for loss curves like
-    papers/001 Figs. 3-5. ``monitor_per_group`` caps the training pairs evaluated per attack.
-    """
-    config = config or RESTORER_DEFAULTS
-    shape = tuple(model.input_shape[1:])
-    x_adv = check_images(x_adv, "x_adv", shape=shape)
-    x_clean = check_images(x_clean, "x_clean", shape=shape)
-    if len(x_adv) != len(x_clean):
-        raise ValueError(f"`x_adv` has {len(x_adv)} images but `x_clean` has {len(x_clean)}; pairs must match.")
-    monitor = None
-    if groups is not None:
-        groups = np.asarray(groups)
-        if groups.ndim != 1 or len(groups) != len(x_adv):
-            raise ValueError(f"`groups` must give one label per pair: expected shape ({len(x_adv)},), "
-                             f"got {groups.shape}.")
-        if groups.dtype.kind not in "UO" or not all(isinstance(g, str) and g for g in groups.tolist()):
-            raise ValueError("`groups` must hold non-empty strings (the attack of each pair).")
-        check_positive_int(monitor_per_group, "monitor_per_group")
-        n_val = int(round(len(x_adv) * config.val_fraction))
-        monitor = LossPerGroup(_group_sets(x_adv, x_clean, groups, n_val, int(monitor_per_group)))
-    with straight_through_clips(model) as clips:
-        record = _fit(model, x_adv, x_clean, "mse", [], config, checkpoint_dir, verbose, keep_best=True,
-                      monitor=monitor)
-    if clips:
-        record["clip_gradient"] = f"straight-through while training ({', '.join(clips)}); plain clip after"
-    return record
 
 
 def shuffled_pairs(x_adv: np.ndarray, x_clean: np.ndarray, seed: int, groups=None):

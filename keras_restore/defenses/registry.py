@@ -1,0 +1,164 @@
+"""The defense zoo: one registry of name -> builder, training recipe, paper, reported numbers.
+
+Like RobustBench's model zoo and :mod:`keras_restore.models.registry`: :func:`build_defense`
+puts a registered defense in front of a classifier; :data:`DEFENSES` says, per entry, what it
+needs (a trained restorer from the model zoo, and the training recipe that makes it, see
+:mod:`keras_restore.training.recipes`) and what its paper claims. Adding a defense = one builder
+plus one :class:`DefenseSpec` (``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import keras
+
+from keras_restore.defenses.base import Defense
+from keras_restore.defenses.preprocessing import BitDepthReduction, MedianFilter
+
+
+@dataclass(frozen=True)
+class DefenseSpec:
+    name: str
+    builder: Callable                 # (classifier, *, dataset, restorer, **options) -> Defense
+    paper: str
+    description: str
+    # Training recipe of its restorer (a keras_restore.training.recipes name); None: training-free.
+    recipe: str | None = None
+    # dataset -> default restorer (model-registry name), or dataset -> {target name -> restorer}
+    # for defenses with one restorer per target (CRU-Net).
+    restorers: dict = field(default_factory=dict)
+    # dataset -> default options of the builder (e.g. feature squeezing's bit depth).
+    options: dict = field(default_factory=dict)
+    # The paper's own headline numbers, as printed, with where (table) and how they were measured.
+    reported: dict = field(default_factory=dict)
+    stochastic: bool = False
+
+    def restorer_name(self, dataset: str, target: str | None = None) -> str | None:
+        """The model-registry name of the restorer this defense uses on ``dataset`` (for ``target``)."""
+        if not self.restorers:
+            return None
+        if dataset not in self.restorers:
+            raise ValueError(f"Defense {self.name!r} has no restorer for dataset {dataset!r}; it has one for: "
+                             f"{', '.join(self.restorers)}.")
+        entry = self.restorers[dataset]
+        if isinstance(entry, dict):
+            if target not in entry:
+                raise ValueError(f"Defense {self.name!r} on {dataset} has one restorer per target; `target` must "
+                                 f"be one of {', '.join(entry)}, got {target!r}.")
+            return entry[target]
+        return entry
+
+
+def _restorer_defense(classifier, *, dataset, restorer=None, target=None, spec_name, **options):
+    if options:
+        raise ValueError(f"Defense {spec_name!r} takes no options, got {', '.join(sorted(options))}.")
+    if restorer is None:
+        from keras_restore import models
+
+        restorer = models.load_model(DEFENSES[spec_name].restorer_name(dataset, target))
+    return Defense(classifier, restorer, name=spec_name)
+
+
+def deep_image_restoration(classifier: keras.Model, *, dataset: str, restorer=None, **options) -> Defense:
+    """papers/000: the Table 1 (MNIST) / Table 2 (CIFAR-10) restorer in front of the classifier."""
+    return _restorer_defense(classifier, dataset=dataset, restorer=restorer, spec_name="deep_image_restoration",
+                             **options)
+
+
+def crunet(classifier: keras.Model, *, dataset: str, restorer=None, target: str | None = None, **options) -> Defense:
+    """papers/001: the CRU-Net trained for ``target`` (one per target, "two CRU-Net models for each
+    dataset") in front of the classifier."""
+    return _restorer_defense(classifier, dataset=dataset, restorer=restorer, target=target, spec_name="crunet",
+                             **options)
+
+
+def feature_squeezing(classifier: keras.Model, *, dataset: str, restorer=None, bits: int | None = None,
+                      median: int | None = None) -> Defense:
+    """Feature squeezing (Xu, Evans & Qi, NDSS 2018) used as an input transformation: bit-depth
+    reduction to ``bits`` bits, then ``median x median`` median smoothing; no training.
+
+    Defaults per dataset are Xu et al.'s best squeezers (their Table III / Sec. V): MNIST 1 bit and a
+    2x2 median; CIFAR-10 and Fashion-MNIST 5 bits (Fashion-MNIST: their CIFAR-10 choice for a
+    grayscale set with texture, our choice) and a 2x2 median. ``median=0`` or ``bits=0`` drops that
+    squeezer. Xu et al. use the squeezers chiefly as a *detector* (prediction change between
+    squeezed and plain input); here they are the preprocessing of a defended classifier, the way
+    papers/002 Table 4 and Athalye et al. (2018) evaluate input transformations. Bit depth
+    reduction declares a straight-through (BPDA) gradient, the median filter its exact gradient.
+    """
+    if restorer is not None:
+        raise ValueError("Defense 'feature_squeezing' is training-free: `restorer` must be None.")
+    defaults = DEFENSES["feature_squeezing"].options.get(dataset)
+    if defaults is None:
+        raise ValueError(f"Defense 'feature_squeezing' has no defaults for dataset {dataset!r}; expected one of "
+                         f"{', '.join(DEFENSES['feature_squeezing'].options)}.")
+    bits = defaults["bits"] if bits is None else bits
+    median = defaults["median"] if median is None else median
+    steps = []
+    if bits:
+        steps.append(BitDepthReduction(bits=bits, name=f"squeeze_bits{bits}"))
+    if median:
+        steps.append(MedianFilter(size=median, name=f"squeeze_median{median}x{median}"))
+    if not steps:
+        raise ValueError("Defense 'feature_squeezing' needs `bits` or `median` (both are 0).")
+    return Defense(classifier, None, steps, name="feature_squeezing")
+
+
+DEFENSES: dict[str, DefenseSpec] = {
+    spec.name: spec
+    for spec in (
+        DefenseSpec(
+            "deep_image_restoration", deep_image_restoration,
+            paper="Ali et al. 2021, Deep Image Restoration Model (papers/000)",
+            description="a restorer network (Table 1 MNIST / Table 2 CIFAR-10) trained with MSE on "
+                        "(adversarial, clean) pairs, in front of the classifier",
+            recipe="pixel_mse",
+            restorers={"mnist": "restorer_mnist", "cifar10": "restorer_cifar10"},
+            reported={"mnist": {"metric": "success rate % (restored accuracy / original accuracy) against PGD "
+                                          "eps 0.3 made on the target alone, target M1",
+                                "value": 99.54, "source": "papers/000 Table 4"},
+                      "cifar10": {"metric": "success rate % against PGD eps 8/255 made on the target alone, "
+                                            "target DenseNet121", "value": 85.56, "source": "papers/000 Table 5"}},
+        ),
+        DefenseSpec(
+            "crunet", crunet,
+            paper="Ali et al. 2022, CRU-Net (papers/001)",
+            description="a clipped residual U-Net with de-noising blocks trained with MSE on (adversarial, "
+                        "clean) pairs of one target, in front of that target",
+            recipe="pixel_mse",
+            restorers={"mnist": {"anet": "crunet_mnist_anet", "bnet": "crunet_mnist_bnet"},
+                       "cifar10": {"densenet121_cifar10": "crunet_cifar10_dnet",
+                                   "mobilenet_cifar10": "crunet_cifar10_mnet"}},
+            reported={"mnist": {"metric": "accuracy % with CRU-Net against PGD made on the target alone, "
+                                          "A-Net, first test images", "value": 99.33,
+                                "source": "papers/001 Table 2"},
+                      "cifar10": {"metric": "accuracy % with CRU-Net against PGD made on the target alone, "
+                                            "D-Net", "value": 79.90, "source": "papers/001 Table 3"}},
+        ),
+        DefenseSpec(
+            "feature_squeezing", feature_squeezing,
+            paper="Xu, Evans & Qi 2018, Feature Squeezing (NDSS), cited by papers/002",
+            description="bit-depth reduction then median smoothing, no training",
+            options={"mnist": {"bits": 1, "median": 2}, "fashion_mnist": {"bits": 5, "median": 2},
+                     "cifar10": {"bits": 5, "median": 2}},
+            reported={"fashion_mnist": {"metric": "accuracy % under attack, as cited by papers/002 Table 4 "
+                                                  "(ResNet50; 'Feature Squeezing' row)",
+                                        "value": None, "source": "papers/002 Table 4 (cited values)"}},
+        ),
+    )
+}
+
+
+def get_defense(name: str) -> DefenseSpec:
+    """The registry entry ``name`` (a ValueError naming the known defenses otherwise)."""
+    if not isinstance(name, str) or name not in DEFENSES:
+        raise ValueError(f"Unknown defense {name!r}; expected one of: {', '.join(DEFENSES)}.")
+    return DEFENSES[name]
+
+
+def build_defense(name: str, classifier: keras.Model, *, dataset: str, **kwargs) -> Defense:
+    """The defense ``name`` in front of ``classifier`` on ``dataset`` (kwargs: the builder's
+    options, e.g. ``restorer=`` a trained restorer instead of the shipped one, ``target=`` for
+    CRU-Net, ``bits=``/``median=`` for feature squeezing)."""
+    return get_defense(name).builder(classifier, dataset=dataset, **kwargs)

@@ -1,0 +1,302 @@
+"""Training recipes: what data a recipe needs, its stages, its fingerprint, and how it trains.
+
+Every recipe ends in the one loop, :func:`keras_restore.training.loop.fit` (tf.data input,
+``BackupAndRestore`` resume, keep-best on validation, loss per attack group). A recipe's
+:meth:`~Recipe.fingerprint` covers its fields *and* its training rules (:attr:`Recipe.RULES`), and
+is part of every cache key of a model it trains: change a rule and the model is retrained instead
+of a stale one being reused.
+
+* :class:`PixelLoss` -- restorer on (adversarial, clean) pairs with MSE (papers/000; papers/001
+  Eq. 9-10) or L1; Adam; batch 32 by default; keep-best; straight-through gradient through the
+  output clip while training (see :mod:`keras_restore.models.layers`).
+* :class:`GAN` -- generator + discriminator (+ frozen classifier) through
+  :class:`~keras_restore.training.gan.GANRestorer` (Adam 2e-4, beta_1 0.5 as pix2pix / DCGAN).
+* :class:`FeatureMatching` -- a post-training stage (papers/003): the frozen classifier's
+  penultimate features, with or without the discriminator.
+* :class:`Stages` -- recipes run in order on the same generator (multi-stage training).
+* :class:`Classification` -- a logits classifier with cross-entropy (the targets).
+* :class:`AdversarialTraining` -- FGSM (Goodfellow et al. 2015, mixed objective), PGD (Madry et
+  al. 2018) or BIM examples made inside ``train_step``
+  (:class:`~keras_restore.training.adversarial.AdversarialTrainer`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import keras
+import numpy as np
+
+from keras_restore import io
+from keras_restore.models.layers import straight_through_clips
+from keras_restore.training.loop import LossPerGroup, TrainConfig, _group_sets, fit, split
+from keras_restore.validation import check_images, check_labels, check_positive_int
+
+DATA_FIELDS = ("x_adv", "x_clean", "labels", "groups")
+
+
+@dataclass
+class TrainData:
+    """What a recipe trains on: (adversarial, clean) pairs, clean images with labels, each pair's
+    attack group (for the loss per attack). Fields a recipe does not need may stay None."""
+
+    x_adv: np.ndarray | None = None
+    x_clean: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    groups: np.ndarray | None = None
+
+    def require(self, needs, recipe: str):
+        missing = [f for f in needs if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"Recipe {recipe!r} needs {', '.join(missing)}; the data has "
+                             f"{', '.join(f for f in DATA_FIELDS if getattr(self, f) is not None) or 'nothing'}.")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Base: subclasses set ``NEEDS`` (TrainData fields), ``RULES`` (training rules not in the fields)
+    and implement :meth:`train`."""
+
+    NEEDS: ClassVar[tuple] = ()
+    RULES: ClassVar[tuple] = ()
+
+    def stages(self) -> list[str]:
+        return [type(self).__name__]
+
+    def fingerprint(self) -> str:
+        return io.key(type(self).__name__, dataclasses.asdict(self), list(self.RULES))
+
+    def describe(self) -> dict:
+        return {"recipe": type(self).__name__, **dataclasses.asdict(self), "rules": list(self.RULES),
+                "stages": self.stages(), "fingerprint": self.fingerprint()}
+
+    def train(self, model, data: TrainData, config: TrainConfig, *, checkpoint_dir=None, verbose=2,
+              **context) -> dict:
+        raise NotImplementedError
+
+
+def _pairs(model, data: TrainData):
+    shape = tuple(model.input_shape[1:])
+    x_adv = check_images(data.x_adv, "x_adv", shape=shape)
+    x_clean = check_images(data.x_clean, "x_clean", shape=shape)
+    if len(x_adv) != len(x_clean):
+        raise ValueError(f"`x_adv` has {len(x_adv)} images but `x_clean` has {len(x_clean)}; pairs must match.")
+    return x_adv, x_clean
+
+
+def _monitor(data: TrainData, x_adv, x_clean, config: TrainConfig, per_group: int):
+    if data.groups is None:
+        return None
+    groups = np.asarray(data.groups)
+    if groups.ndim != 1 or len(groups) != len(x_adv):
+        raise ValueError(f"`groups` must give one label per pair: expected shape ({len(x_adv)},), got {groups.shape}.")
+    if groups.dtype.kind not in "UO" or not all(isinstance(g, str) and g for g in groups.tolist()):
+        raise ValueError("`groups` must hold non-empty strings (the attack of each pair).")
+    check_positive_int(per_group, "monitor_per_group")
+    return LossPerGroup(_group_sets(x_adv, x_clean, groups, split(len(x_adv), config.val_fraction), int(per_group)))
+
+
+def _with_clip_rule(model, train) -> dict:
+    with straight_through_clips(model) as clips:
+        record = train()
+    if clips:
+        record["clip_gradient"] = f"straight-through while training ({', '.join(clips)}); plain clip after"
+    return record
+
+
+@dataclass(frozen=True)
+class PixelLoss(Recipe):
+    """A restorer trained on (adversarial, clean) pairs with a pixel loss (``"mse"`` or ``"l1"``)."""
+
+    loss: str = "mse"
+    monitor_per_group: int = 256
+    NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
+    RULES: ClassVar[tuple] = ("adam", "keep-best-val", "clip-ste", "tf.data")
+
+    def __post_init__(self):
+        if self.loss not in ("mse", "l1"):
+            raise ValueError(f"`loss` must be 'mse' or 'l1', got {self.loss!r}.")
+
+    def stages(self):
+        return [f"pixel ({self.loss})"]
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, **context):
+        data.require(self.NEEDS, "PixelLoss")
+        x_adv, x_clean = _pairs(model, data)
+        monitor = _monitor(data, x_adv, x_clean, config, self.monitor_per_group)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                      loss="mse" if self.loss == "mse" else "mae")
+        return _with_clip_rule(model, lambda: fit(model, x_adv, x_clean, config, checkpoint_dir, verbose,
+                                                  keep_best=True, monitor=monitor))
+
+
+@dataclass(frozen=True)
+class GAN(Recipe):
+    """Generator ``model`` trained with a discriminator (:class:`~keras_restore.training.gan.GANRestorer`).
+
+    ``weights``: loss weights (pixel, adversarial, classifier, feature, recovery, isomorphic).
+    Defaults: pix2pix's L1 x 100 + adversarial x 1 (Isola et al. 2017). Context: ``classifier=``
+    (frozen, for the classifier/feature losses), ``discriminator=`` (default
+    :func:`keras_restore.models.discriminators.patch_discriminator`)."""
+
+    weights: dict = field(default_factory=lambda: {"pixel": 100.0, "adversarial": 1.0})
+    pixel: str = "l1"
+    adversarial: str = "lsgan"
+    output: str = "image"
+    d_learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    monitor_per_group: int = 256
+    NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
+    RULES: ClassVar[tuple] = ("adam-beta1", "d-then-g-step", "keep-best-val-mse", "clip-ste", "tf.data")
+
+    def stages(self):
+        return [f"gan ({', '.join(f'{k} x {v:g}' for k, v in self.weights.items() if v)})"]
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, classifier=None, discriminator=None,
+              **context):
+        from keras_restore.models.discriminators import patch_discriminator
+        from keras_restore.training.gan import GANRestorer
+
+        needs = self.NEEDS + (("labels",) if self.weights.get("classifier", 0) > 0 else ())
+        data.require(needs, "GAN")
+        x_adv, x_clean = _pairs(model, data)
+        if self.weights.get("adversarial", 0) > 0 and discriminator is None:
+            discriminator = patch_discriminator(tuple(model.input_shape[1:]))
+        wrapper = GANRestorer(model, discriminator if self.weights.get("adversarial", 0) > 0 else None,
+                              classifier, weights=self.weights, pixel=self.pixel, adversarial=self.adversarial,
+                              output=self.output)
+        wrapper.compile(g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=self.beta_1),
+                        d_optimizer=keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1))
+        y = x_clean if self.weights.get("classifier", 0) == 0 else (x_clean, check_labels(
+            data.labels, len(x_clean), int(classifier.output_shape[-1])))
+        monitor = _monitor(data, x_adv, x_clean, config, self.monitor_per_group)
+        return _with_clip_rule(model, lambda: fit(wrapper, x_adv, y, config, checkpoint_dir, verbose,
+                                                  keep_best=True, monitor=monitor))
+
+
+@dataclass(frozen=True)
+class FeatureMatching(GAN):
+    """Post-training stage (papers/003 "Image Reconstruction-2"): the frozen classifier's
+    penultimate-layer features of ``G(x_adv)`` matched to those of ``x_clean`` (+ a pixel term), with
+    the discriminator (``weights["adversarial"] > 0``) or without."""
+
+    weights: dict = field(default_factory=lambda: {"feature": 1.0, "pixel": 1.0})
+
+    def stages(self):
+        return [f"feature matching ({', '.join(f'{k} x {v:g}' for k, v in self.weights.items() if v)})"]
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, classifier=None, **context):
+        if classifier is None:
+            raise ValueError("Recipe 'FeatureMatching' needs a frozen `classifier`.")
+        return super().train(model, data, config, checkpoint_dir=checkpoint_dir, verbose=verbose,
+                             classifier=classifier, **context)
+
+
+@dataclass(frozen=True)
+class Stages(Recipe):
+    """Recipes run in order on the same model; each stage checkpoints in its own sub-directory.
+    ``configs``: one TrainConfig per stage (default: the ``config`` given to :meth:`train`)."""
+
+    recipes: tuple = ()
+    configs: tuple = ()
+
+    def __post_init__(self):
+        if not self.recipes:
+            raise ValueError("`recipes` must hold at least one recipe.")
+        if self.configs and len(self.configs) != len(self.recipes):
+            raise ValueError(f"`configs` must give one TrainConfig per recipe ({len(self.recipes)}), "
+                             f"got {len(self.configs)}.")
+
+    def stages(self):
+        return [s for r in self.recipes for s in r.stages()]
+
+    def fingerprint(self):
+        return io.key("Stages", [r.fingerprint() for r in self.recipes],
+                      [c.as_dict() for c in self.configs])
+
+    def describe(self):
+        return {"recipe": "Stages", "stages": [r.describe() for r in self.recipes],
+                "configs": [c.as_dict() for c in self.configs], "fingerprint": self.fingerprint()}
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, **context):
+        records = []
+        for i, recipe in enumerate(self.recipes):
+            ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"stage{i + 1}"
+            cfg = self.configs[i] if self.configs else config
+            records.append(recipe.train(model, data, cfg, checkpoint_dir=ckpt, verbose=verbose, **context))
+        return {"stages": records, "seconds": round(sum(r["seconds"] for r in records), 1)}
+
+
+@dataclass(frozen=True)
+class Classification(Recipe):
+    """A logits classifier with sparse categorical cross-entropy and Adam (the targets)."""
+
+    NEEDS: ClassVar[tuple] = ("x_clean", "labels")
+    RULES: ClassVar[tuple] = ("adam", "tf.data")
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, **context):
+        data.require(self.NEEDS, "Classification")
+        x = check_images(data.x_clean, "x", shape=tuple(model.input_shape[1:]))
+        y = check_labels(data.labels, len(x), int(model.output_shape[-1]))
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        return fit(model, x, y, config, checkpoint_dir, verbose)
+
+
+@dataclass(frozen=True)
+class AdversarialTraining(Recipe):
+    """Adversarial training of a classifier with ``attack`` examples made inside ``train_step``.
+
+    ``params``: the attack's parameters (default: :func:`keras_restore.attacks.default_params` of
+    ``dataset``); ``clean_weight``: 0.5 = Goodfellow et al.'s mixed objective (alpha = 0.5), 0 =
+    Madry et al.'s adversarial-only objective."""
+
+    attack: str = "pgd"
+    dataset: str = "mnist"
+    params: dict = field(default_factory=dict)
+    clean_weight: float = 0.0
+    NEEDS: ClassVar[tuple] = ("x_clean", "labels")
+    RULES: ClassVar[tuple] = ("adam", "attack-in-train-step", "tf.data")
+
+    def stages(self):
+        return [f"adversarial training ({self.attack}, clean weight {self.clean_weight:g})"]
+
+    def attack_params(self) -> dict:
+        from keras_restore.attacks import default_params
+
+        return {**default_params(self.attack, self.dataset), **self.params}
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, **context):
+        from keras_restore.training.adversarial import AdversarialTrainer
+
+        data.require(self.NEEDS, "AdversarialTraining")
+        x = check_images(data.x_clean, "x", shape=tuple(model.input_shape[1:]))
+        y = check_labels(data.labels, len(x), int(model.output_shape[-1]))
+        wrapper = AdversarialTrainer(model, self.attack, self.attack_params(), clean_weight=self.clean_weight,
+                                     seed=config.seed)
+        wrapper.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+        record = fit(wrapper, x, y, config, checkpoint_dir, verbose)
+        record["attack_params"] = wrapper.params
+        return record
+
+
+RECIPES: dict[str, Recipe] = {
+    "pixel_mse": PixelLoss("mse"),
+    "pixel_l1": PixelLoss("l1"),
+    "gan": GAN(),
+    "feature_matching": FeatureMatching(),
+    "classifier": Classification(),
+    "adversarial_fgsm": AdversarialTraining("fgsm", clean_weight=0.5),
+    "adversarial_bim": AdversarialTraining("bim", clean_weight=0.5),
+    "adversarial_pgd": AdversarialTraining("pgd", clean_weight=0.0),
+}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The registered recipe ``name`` (a ValueError naming the known recipes otherwise)."""
+    if not isinstance(name, str) or name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}; expected one of: {', '.join(RECIPES)}.")
+    return RECIPES[name]

@@ -1,0 +1,142 @@
+"""Each training recipe's loss falls on a tiny problem in a few steps; fingerprints change with
+the rules; recipes refuse data they cannot use."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_restore import training
+from keras_restore.models.layers import output_clip
+from keras_restore.training import (
+    GAN, AdversarialTraining, Classification, FeatureMatching, PixelLoss, Stages, TrainConfig, TrainData,
+)
+
+CFG = TrainConfig(epochs=4, batch_size=16, learning_rate=3e-3, val_fraction=0.2)
+
+
+def _restorer():
+    inp = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="c1")(inp)
+    x = keras.layers.Conv2D(1, 3, padding="same", name="c2")(x)
+    x = keras.layers.Add(name="res")([inp, x])
+    return keras.Model(inp, output_clip(x))
+
+
+def _classifier(shape=(8, 8, 1)):
+    inp = keras.Input(shape)
+    x = keras.layers.Flatten()(inp)
+    x = keras.layers.Dense(16, activation="relu", name="hidden")(x)
+    return keras.Model(inp, keras.layers.Dense(2, name="logits")(x))
+
+
+def _pairs(n=160, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    clean = np.where(labels[:, None, None, None] == 1, 0.8, 0.2) * np.ones((n, 8, 8, 1))
+    clean = np.clip(clean + 0.05 * rng.standard_normal(clean.shape), 0, 1).astype("float32")
+    adv = np.clip(clean + 0.15 * rng.standard_normal(clean.shape), 0, 1).astype("float32")
+    return adv, clean, labels
+
+
+def _mse(model, adv, clean):
+    return float(np.mean((model.predict(adv, verbose=0) - clean) ** 2))
+
+
+@pytest.mark.parametrize("recipe", [PixelLoss("mse"), PixelLoss("l1")], ids=["mse", "l1"])
+def test_pixel_recipe_loss_falls(recipe):
+    adv, clean, _ = _pairs()
+    keras.utils.set_random_seed(0)
+    model = _restorer()
+    before = _mse(model, adv, clean)
+    record = recipe.train(model, TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0)
+    assert record["history"]["loss"][-1] < record["history"]["loss"][0]
+    assert _mse(model, adv, clean) < before
+    assert "clip_gradient" in record and "kept_epoch" in record
+
+
+def test_gan_recipe_trains_generator_and_discriminator():
+    adv, clean, labels = _pairs()
+    keras.utils.set_random_seed(0)
+    model = _restorer()
+    before = _mse(model, adv, clean)
+    recipe = GAN(weights={"pixel": 10.0, "adversarial": 1.0, "classifier": 0.1, "recovery": 1.0, "isomorphic": 1.0})
+    clf = _classifier()
+    record = recipe.train(model, TrainData(x_adv=adv, x_clean=clean, labels=labels), CFG, verbose=0, classifier=clf)
+    hist = record["history"]
+    assert hist["pixel"][-1] < hist["pixel"][0]
+    assert all(v > 0 for v in hist["d_loss"]) and all(v > 0 for v in hist["adversarial"])
+    assert _mse(model, adv, clean) < before
+    assert "val_loss" in hist and "kept_epoch" in record
+
+
+def test_noise_output_adds_the_generator_output_to_its_input():
+    from keras_restore.training.gan import GANRestorer
+
+    inp = keras.Input((8, 8, 1))
+    zero = keras.Model(inp, keras.layers.Conv2D(1, 1, kernel_initializer="zeros", name="z")(inp))
+    wrapper = GANRestorer(zero, output="noise", weights={"pixel": 1.0})
+    x = np.random.default_rng(0).random((4, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(wrapper(x).numpy(), x, atol=1e-7)
+
+
+def test_feature_matching_stage_after_gan_stage():
+    adv, clean, _ = _pairs()
+    keras.utils.set_random_seed(0)
+    model, clf = _restorer(), _classifier()
+    Classification().train(clf, TrainData(x_clean=clean, labels=_pairs()[2]), CFG, verbose=0)
+    recipe = Stages((GAN(weights={"pixel": 10.0, "adversarial": 1.0}), FeatureMatching()))
+    record = recipe.train(model, TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0, classifier=clf)
+    assert len(record["stages"]) == 2
+    fm = record["stages"][1]["history"]
+    assert fm["feature"][-1] < fm["feature"][0]
+    assert recipe.stages()[1].startswith("feature matching")
+
+
+@pytest.mark.parametrize("attack,clean_weight", [("fgsm", 0.5), ("pgd", 0.0)])
+def test_adversarial_training_loss_falls_and_robustness_rises(attack, clean_weight):
+    from keras_restore import attacks
+
+    adv, clean, labels = _pairs(240)
+    params = {"eps": 0.2, "eps_iter": 0.05, "nb_iter": 5} if attack == "pgd" else {"eps": 0.2}
+    keras.utils.set_random_seed(0)
+    plain, robust = _classifier(), _classifier()
+    Classification().train(plain, TrainData(x_clean=clean, labels=labels), CFG, verbose=0)
+    recipe = AdversarialTraining(attack, params=params, clean_weight=clean_weight)
+    record = recipe.train(robust, TrainData(x_clean=clean, labels=labels), CFG, verbose=0)
+    assert record["history"]["loss"][-1] < record["history"]["loss"][0]
+    x_adv_plain = attacks.generate(attack, plain, clean, labels, progress=False, seed=0, **params)
+    x_adv_robust = attacks.generate(attack, robust, clean, labels, progress=False, seed=0, **params)
+    acc = lambda m, x: float(np.mean(m.predict(x, verbose=0).argmax(1) == labels))  # noqa: E731
+    assert acc(robust, x_adv_robust) >= acc(plain, x_adv_plain)
+    assert record["attack_params"]["eps"] == 0.2
+
+
+def test_fingerprint_covers_fields_and_rules(monkeypatch):
+    a, b = PixelLoss("mse"), PixelLoss("l1")
+    assert a.fingerprint() != b.fingerprint()
+    before = a.fingerprint()
+    monkeypatch.setattr(PixelLoss, "RULES", PixelLoss.RULES + ("a new rule",))
+    assert PixelLoss("mse").fingerprint() != before
+    assert Stages((a,)).fingerprint() != Stages((b,)).fingerprint()
+
+
+def test_recipes_refuse_bad_data_and_arguments():
+    adv, clean, _ = _pairs(32)
+    with pytest.raises(ValueError, match="needs x_adv"):
+        PixelLoss().train(_restorer(), TrainData(x_clean=clean), CFG, verbose=0)
+    with pytest.raises(ValueError, match="needs labels"):
+        GAN(weights={"pixel": 1.0, "classifier": 1.0}).train(_restorer(), TrainData(x_adv=adv, x_clean=clean),
+                                                           CFG, verbose=0, classifier=_classifier())
+    with pytest.raises(ValueError, match="`loss` must be 'mse' or 'l1'"):
+        PixelLoss("huber")
+    with pytest.raises(ValueError, match="Unknown recipe 'nope'"):
+        training.get_recipe("nope")
+    with pytest.raises(ValueError, match="needs a frozen `classifier`"):
+        FeatureMatching().train(_restorer(), TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0)
+    with pytest.raises(ValueError, match="`attack` must be one of"):
+        AdversarialTraining("cw").train(_classifier(), TrainData(x_clean=clean, labels=np.zeros(32, int)), CFG,
+                                        verbose=0)
+    with pytest.raises(ValueError, match="Unknown loss weight"):
+        GAN(weights={"pixle": 1.0}).train(_restorer(), TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0)
+    with pytest.raises(ValueError, match="`recipes` must hold at least one recipe"):
+        Stages(())

@@ -231,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--overwrite", action="store_true")
     s.set_defaults(fn=cmd_export)
+
+    from keras_restore import report  # the static results site; light (jinja2 is imported when it runs)
+    s = report.add_arguments(sub.add_parser("report", help="render the static results site (reproduce/results/site)"))
+    s.set_defaults(fn=report.cli_command)
     return p
 
 

@@ -1,0 +1,72 @@
+"""Render the static results site: ``python -m keras_restore.report`` (also ``keras-restore report``).
+
+Reads ``reproduce/results`` (wide / long / loss CSVs, ``.meta.json``, figures) and
+``saved_models/manifest.json`` and writes ``reproduce/results/site/``: ``index.html`` (every
+table, and the leaderboard when ``adaptive_robustness.csv`` exists), one page per paper, and
+``models.html`` (model cards). Open ``index.html`` from disk; no server is needed.
+
+The site is rendered into a temporary directory beside ``--out`` and swapped in at the end, so a
+failure never replaces a good site with a half-written one. A missing or malformed file is
+reported (stderr, and a warning on the page) and the rest is rendered. Exit status: 0; 1 when
+nothing could be rendered, or with ``--strict`` when any file had a problem; 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--results", default="reproduce/results", help="results directory (default: %(default)s)")
+    p.add_argument("--models", default="saved_models", help="directory with manifest.json (default: %(default)s)")
+    p.add_argument("--out", help="output directory (default: RESULTS/site)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any input file had a problem")
+    p.add_argument("--copy-assets", action="store_true",
+                   help="copy figures and raw files into OUT/files/ (a self-contained site) instead of linking "
+                        "them relatively")
+    p.add_argument("--exclude", action="append", metavar="DIR",
+                   help="sub-directory of RESULTS to skip (repeatable; default: quick)")
+    p.add_argument("--quiet", action="store_true", help="print only problems")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="python -m keras_restore.report",
+                                                 description=__doc__.split("\n\n")[0]))
+
+
+def run(args) -> int:
+    from keras_restore.site.build import DEFAULT_EXCLUDE, SiteBuildError, build_site
+
+    results = Path(args.results)
+    out = Path(args.out) if args.out else results / "site"
+    exclude = tuple(args.exclude) if args.exclude else DEFAULT_EXCLUDE
+    try:
+        res = build_site(results, Path(args.models), out, exclude=exclude, copy_assets=args.copy_assets)
+    except SiteBuildError as e:
+        print(f"keras_restore.report: error: {e}", file=sys.stderr)
+        print(f"keras_restore.report: nothing written; {out} is unchanged", file=sys.stderr)
+        return 1
+    for p in res.problems:
+        print(f"keras_restore.report: problem: {p}", file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {res.out}/index.html: {len(res.pages)} pages, {res.n_tables} tables, "
+              f"{res.n_models} model cards" + (f", {len(res.problems)} problem(s)" if res.problems else ""))
+    return 1 if (args.strict and res.problems) else 0
+
+
+def cli_command(args) -> None:
+    """``keras-restore report``: the same as ``python -m keras_restore.report``."""
+    rc = run(args)
+    if rc:
+        raise SystemExit(rc)
+
+
+def main(argv=None) -> int:
+    return run(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

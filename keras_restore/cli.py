@@ -85,7 +85,7 @@ def cmd_models(args):
 
 def cmd_train(args):
     from keras_restore import data, models, runtime, training
-    from keras_restore.pipeline.run import save_model_atomic
+    from keras_restore.io import save_model_atomic
 
     spec = models.get_spec(args.model)
     runtime.configure()

@@ -2,7 +2,7 @@
 setting on MNIST. "A-net/B-net": adversarial examples made on A-net, restored by the CRU-Net
 trained for B-net, classified by A-net; "B-net/A-net" the other way round.
 
-Each row has its own restorer (``TableSpec.row_restorers``): ``crunet_mnist_bnet`` (trained only
+Each row has its own restorer (``TableSpec.rows``: ``Row(target, defense, restorer, trained_for)``): ``crunet_mnist_bnet`` (trained only
 on pairs made on B-net) restores the A-net row and ``crunet_mnist_anet`` the B-net row. They are
 registered aliases of ``crunet_mnist`` (same architecture) so their cache entries and shipped
 files never collide with each other or with Table 2's ``crunet_mnist`` (trained on both targets).

@@ -44,7 +44,7 @@ def load_fp16_weights(gpu_dir: Path, name: str) -> list:
 def import_model(name: str, gpu_dir: Path, record: dict, data_dir, out: Path) -> dict:
     from keras_restore import data, models
     from keras_restore.defense import accuracy, predict
-    from keras_restore.pipeline.run import save_model_atomic
+    from keras_restore.io import save_model_atomic
 
     spec = models.get_spec(name)
     model = spec.build()

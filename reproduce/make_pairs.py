@@ -2,7 +2,7 @@
 elsewhere (``reproduce/train_restorer.py``, e.g. on a GPU with the JAX backend).
 
 Runs Phase I (targets: shipped, cached or trained at the chosen scale) and makes the pairs
-exactly as :meth:`keras_restore.pipeline.run.Run.pairs` does inside ``run_table`` (same cache,
+exactly as :meth:`keras_restore.pipeline.phases.Run.pairs` does inside ``run_table`` (same cache,
 same seeds), plus the Phase II evaluation sets so the remote run can report restored accuracy.
 Writes one compressed ``.npz``: ``x_adv`` (float16), ``x_clean`` (uint8 for MNIST), and
 ``groups`` (each pair's attack column), ``eval__<target>__<attack>`` (+ ``__y``) arrays; the targets' ``.keras`` files go beside it.
@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_restore import data, runtime
-from keras_restore.pipeline import TABLES, get_scale, io
-from keras_restore.pipeline.run import ATTACK_OF_COLUMN, Run, correctly_classified, save_model_atomic
+from keras_restore import io, runtime
+from keras_restore.io import save_model_atomic
+from keras_restore.pipeline import TABLES, get_scale
+from keras_restore.pipeline.phases import Run, correctly_classified
+from keras_restore.pipeline.tables import ATTACK_OF_COLUMN
 from keras_restore.pipeline.script import parser
 
 
@@ -44,13 +46,13 @@ def main(argv=None):
     runtime.seed_everything(args.seed)
     run = Run(spec, scale, data_dir=args.data_dir, cache_dir=args.cache_dir, seed=args.seed,
               columns=None, progress=not args.quiet, log=print)
-    x_train, y_train = data.load_arrays(spec.dataset, "train", args.data_dir)
-    x_test, y_test = data.load_arrays(spec.dataset, "test", args.data_dir)
+    run.load_data()
+    x_test, y_test = run.x_test, run.y_test
     targets, records = {}, {}
     for label, name in spec.targets.items():
-        targets[label], records[label] = run.target(label, name, x_train, y_train, x_test, y_test)
+        targets[label], records[label] = run.target(label, name)
         save_model_atomic(targets[label], out / f"{name}.keras")
-    x_adv, x_clean, groups, info = run.pairs(targets, x_train, y_train)
+    x_adv, x_clean, groups, info = run.pairs(targets)
     arrays = {"x_adv": x_adv.astype(np.float16), "x_clean": np.round(x_clean * 255).astype(np.uint8),
               "groups": groups.astype(str)}
     for label, model in targets.items():

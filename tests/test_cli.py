@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_restore import cli, models
-from keras_restore.pipeline.run import save_model_atomic
+from keras_restore.io import save_model_atomic
 
 
 @pytest.fixture(scope="module")

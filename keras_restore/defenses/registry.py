@@ -51,31 +51,32 @@ class DefenseSpec:
         return entry
 
 
-def _restorer_defense(classifier, *, dataset, restorer=None, target=None, spec_name, **options):
+def _restorer_defense(classifier, *, dataset, restorer=None, target=None, spec_name, fast=True, **options):
     if options:
         raise ValueError(f"Defense {spec_name!r} takes no options, got {', '.join(sorted(options))}.")
     if restorer is None:
         from keras_restore import models
 
         restorer = models.load_model(DEFENSES[spec_name].restorer_name(dataset, target))
-    return Defense(classifier, restorer, name=spec_name)
+    return Defense(classifier, restorer, name=spec_name, fast=fast)
 
 
-def deep_image_restoration(classifier: keras.Model, *, dataset: str, restorer=None, **options) -> Defense:
+def deep_image_restoration(classifier: keras.Model, *, dataset: str, restorer=None, fast=True, **options) -> Defense:
     """papers/000: the Table 1 (MNIST) / Table 2 (CIFAR-10) restorer in front of the classifier."""
     return _restorer_defense(classifier, dataset=dataset, restorer=restorer, spec_name="deep_image_restoration",
-                             **options)
+                             fast=fast, **options)
 
 
-def crunet(classifier: keras.Model, *, dataset: str, restorer=None, target: str | None = None, **options) -> Defense:
+def crunet(classifier: keras.Model, *, dataset: str, restorer=None, target: str | None = None, fast=True,
+           **options) -> Defense:
     """papers/001: the CRU-Net trained for ``target`` (one per target, "two CRU-Net models for each
     dataset") in front of the classifier."""
     return _restorer_defense(classifier, dataset=dataset, restorer=restorer, target=target, spec_name="crunet",
-                             **options)
+                             fast=fast, **options)
 
 
 def feature_squeezing(classifier: keras.Model, *, dataset: str, restorer=None, bits: int | None = None,
-                      median: int | None = None) -> Defense:
+                      median: int | None = None, fast=True) -> Defense:
     """Feature squeezing (Xu, Evans & Qi, NDSS 2018) used as an input transformation: bit-depth
     reduction to ``bits`` bits, then ``median x median`` median smoothing; no training.
 
@@ -160,5 +161,6 @@ def get_defense(name: str) -> DefenseSpec:
 def build_defense(name: str, classifier: keras.Model, *, dataset: str, **kwargs) -> Defense:
     """The defense ``name`` in front of ``classifier`` on ``dataset`` (kwargs: the builder's
     options, e.g. ``restorer=`` a trained restorer instead of the shipped one, ``target=`` for
-    CRU-Net, ``bits=``/``median=`` for feature squeezing)."""
+    CRU-Net, ``bits=``/``median=`` for feature squeezing, ``fast=`` the restorer's inference clone
+    as in :class:`~keras_restore.defenses.Defense`)."""
     return get_defense(name).builder(classifier, dataset=dataset, **kwargs)

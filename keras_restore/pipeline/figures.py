@@ -116,7 +116,7 @@ def loss_rows(curves: dict) -> list[dict]:
     return rows
 
 
-def loss_curves_figure(curves: dict, path, spec, columns):
+def loss_curves_figure(curves: dict, path, spec, columns, like_papers001: bool = False):
     """Restoration loss (MSE) per attack against the epoch, one panel per attack in the order of
     ``columns`` (two per row, like papers/001 Figs. 3-5 (a)/(b)): each restorer's held-out MSE
     (solid), training-pairs MSE (dashed) and the MSE of no restoration at all (dotted), log scale."""
@@ -147,7 +147,7 @@ def loss_curves_figure(curves: dict, path, spec, columns):
                 ax.axvline(record["kept_epoch"], color=color, alpha=0.25, linewidth=3)
         ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        like = f" (like Fig. {3 + k // 2}{'ab'[k % 2]})" if spec.report == "accuracy" and len(attacks) == 6 else ""
+        like = f" (like Fig. {3 + k // 2}{'ab'[k % 2]})" if like_papers001 and len(attacks) == 6 else ""
         ax.set_title(f"{attack}{like}", fontsize=9)
         ax.set_xlabel("epoch (0 = before training)", fontsize=8)
         ax.set_ylabel("restoration loss (MSE)", fontsize=8)

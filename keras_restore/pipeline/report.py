@@ -45,11 +45,7 @@ def metric_definitions(spec) -> dict:
         defs["original_accuracy"] = ("correctly classified clean test images / all, %, on the first n_eval test "
                                      "images (papers/001 'No attack', Eq. 12)")
         defs["success_rate"] = "restored accuracy / original accuracy x 100 (papers/001 Eq. 14)"
-    if spec.report == "accuracy":
-        defs["psnr_paper255_restored"] = SIMILARITY_METRICS["psnr_paper255_db"]
-        for key, (prefix, metric) in ACCURACY_COLUMNS.items():
-            defs[prefix] = f"= {metric}, %; {prefix}_paper: the paper's fraction x 100; {prefix}_delta: ours - paper"
-    return defs
+    return {**defs, **reporter(spec).definitions()}
 
 
 def _pct(fraction):
@@ -133,9 +129,8 @@ def similarity_rows(spec, similarity, columns) -> list[dict]:
     return rows
 
 
-def wide_rows(spec, long_rows, columns, target_records) -> list[dict]:
-    if spec.report == "accuracy":
-        return accuracy_rows(spec, long_rows, columns, target_records)
+def success_rate_rows(spec, long_rows, columns, target_records) -> list[dict]:
+    """papers/000 Tables 4-7 shape: rows = targets, columns = attacks (success rate, paper, delta)."""
     rows = []
     for label in spec.targets:
         row = {"target": label,
@@ -163,3 +158,79 @@ def cpu_name() -> str:
     import platform
 
     return platform.processor() or "unknown"
+
+
+# ------------------------------------------------------------------ reporters
+class SuccessRateReporter:
+    """papers/000 Tables 4-7: success rate per (target, attack); CSV rows = targets; bar chart (Figs. 4-7)."""
+
+    name = "success_rate"
+    loss_figures_like_papers001 = False
+
+    def definitions(self) -> dict:
+        return {}
+
+    def row_columns(self, spec, label, col, metrics, x_clean, restored, trained_for) -> dict:
+        """Columns of one long row beyond the common ones."""
+        return {}
+
+    def log_line(self, label, col, metrics, row) -> str:
+        return (f"[V] {label}/{col}: adversarial {metrics['adversarial_accuracy']:.2f}% -> restored "
+                f"{metrics['restored_accuracy']:.2f}% | success {metrics['success_rate']:.2f}% "
+                f"(paper {row['success_rate_paper']})")
+
+    def wide(self, spec, long_rows, columns, target_records) -> list[dict]:
+        return success_rate_rows(spec, long_rows, columns, target_records)
+
+    def meta(self, long_rows) -> dict:
+        return {}
+
+    def figure(self, long_rows, path, spec):
+        from keras_restore.pipeline import figures
+
+        figures.bar_chart(long_rows, path, spec)
+
+
+class AccuracyReporter(SuccessRateReporter):
+    """papers/001 Tables 2-5: No attack / No defense / CRU-Net defense accuracies per (attack, target),
+    paper's fractions as %; similarity (Tables 6-7) kept in the metadata; grouped bars (Figs. 8-11)."""
+
+    name = "accuracy"
+    loss_figures_like_papers001 = True
+
+    def definitions(self) -> dict:
+        defs = {"psnr_paper255_restored": SIMILARITY_METRICS["psnr_paper255_db"]}
+        for key, (prefix, metric) in ACCURACY_COLUMNS.items():
+            defs[prefix] = f"= {metric}, %; {prefix}_paper: the paper's fraction x 100; {prefix}_delta: ours - paper"
+        return defs
+
+    def row_columns(self, spec, label, col, metrics, x_clean, restored, trained_for) -> dict:
+        from keras_restore.metrics import psnr_paper_255
+
+        return {**accuracy_paper_columns(spec, label, col, metrics),
+                "psnr_paper255_restored": psnr_paper_255(x_clean, restored),
+                "restorer_trained_for": trained_for, "eval_images": spec.eval_images}
+
+    def log_line(self, label, col, metrics, row) -> str:
+        return (f"[V] {label}/{col}: no attack {metrics['original_accuracy']:.2f}% | no defense "
+                f"{metrics['adversarial_accuracy']:.2f}% | restored {metrics['restored_accuracy']:.2f}% (paper "
+                f"{row['no_attack_pct_paper']} / {row['no_defense_pct_paper']} / {row['crunet_defense_pct_paper']})")
+
+    def wide(self, spec, long_rows, columns, target_records) -> list[dict]:
+        return accuracy_rows(spec, long_rows, columns, target_records)
+
+    def meta(self, long_rows) -> dict:
+        return {"similarity": similarity_of(long_rows)}
+
+    def figure(self, long_rows, path, spec):
+        from keras_restore.pipeline import figures
+
+        figures.accuracy_chart(long_rows, path, spec)
+
+
+REPORTERS = {r.name: r for r in (SuccessRateReporter(), AccuracyReporter())}
+
+
+def reporter(spec):
+    """The reporter of ``spec.report`` (its CSV shape, log line, figure and metadata)."""
+    return REPORTERS[spec.report]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from keras_restore import data
 from keras_restore.pipeline import io, report
-from keras_restore.pipeline.run import _versions, run_table
+from keras_restore.pipeline.run import run_table
 from keras_restore.pipeline.scales import get_scale
 from keras_restore.pipeline.tables import SIMILARITY_TABLES, get_table
 from keras_restore.validation import check_choice
@@ -99,7 +99,7 @@ def similarity_table(scale, *, datasets=("mnist", "cifar10"), data_dir=None,
     order = list(SIMILARITY_TABLES)
     rows.sort(key=lambda r: order.index(r["dataset"]))   # stable: MNIST rows first, as the paper
     meta["sources"] = dict(sorted(meta["sources"].items(), key=lambda kv: order.index(kv[0])))
-    meta["versions"] = _versions()
+    meta["versions"] = io.versions()
     io.write_csv(out / f"{NAME}.csv", rows)
     io.write_json(out / f"{NAME}.meta.json", meta)
     log(f"== wrote {out / NAME}.csv (+ .meta.json)")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from keras_restore.validation import check_choice
+
 COLUMNS = ("FGSM", "BIM", "PGD", "DFA", "CWA", "SPA")
 # The CRU-Net paper's six attacks (papers/001, Sec. 5.2): R-FGSM (Tramer et al. 2018) replaces BIM.
 CRUNET_COLUMNS = ("FGSM", "R-FGSM", "PGD", "DFA", "CWA", "SPA")
@@ -36,12 +38,27 @@ ACCURACY_KEYS = ("no_attack", "no_defense", "defense")
 
 
 @dataclass(frozen=True)
-class RowRestorer:
-    """The restorer of one table row (black-box tables): registry name (an alias of the table's
-    restorer architecture, so shipped files and cache entries never collide) and the targets whose
-    (adversarial, clean) pairs train it (row label -> registry name)."""
-    restorer: str
-    targets: dict
+class Row:
+    """One table row: (target, defense, trained-for), the only way a table binds models to rows.
+
+    ``target``: model-registry name of the classifier. ``defense``: defense-registry name
+    (:data:`keras_restore.defenses.DEFENSES`). ``restorer``: model-registry name of the defense's
+    trained restorer (None: a training-free defense). ``trained_for``: the targets whose
+    (adversarial, clean) pairs train that restorer (label -> registry name); None = the table's own
+    targets (white-box tables, papers/000 Tables 4-5). ``options``: the defense builder's options
+    (e.g. feature squeezing's ``bits``/``median``)."""
+
+    target: str
+    defense: str = "deep_image_restoration"
+    restorer: str | None = None
+    trained_for: dict | None = None
+    options: dict = field(default_factory=dict)
+
+
+def rows(targets: dict, restorer: str | None = None, *, defense: str = "deep_image_restoration",
+         trained_for: dict | None = None, **options) -> dict:
+    """Rows with one defense (and restorer) for every target: label -> :class:`Row`."""
+    return {label: Row(name, defense, restorer, trained_for, dict(options)) for label, name in targets.items()}
 
 
 @dataclass(frozen=True)
@@ -49,31 +66,21 @@ class TableSpec:
     name: str                     # e.g. "table4_mnist" (file stem of every output)
     title: str
     dataset: str
-    targets: dict                 # row label -> registry name, e.g. {"M1": "m1"}
-    restorer: str                 # registry name of the restorer (with row_restorers: the architecture
-                                  # the rows' aliases share)
+    rows: dict                    # row label -> Row
     paper: dict                   # row label -> {column: paper value}
     paper_accuracy: dict = field(default_factory=dict)  # row label -> clean accuracy (%)
     columns: tuple = COLUMNS
     source: str = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
-    # Transfer tables (6, 7): the targets the restorer was trained for (row label -> registry
-    # name). The table's own targets never contribute training pairs: the restorer must come
-    # from the shipped file, --restorer-file, or be trained on these.
-    restorer_targets: dict | None = None
     # Per-scale changes for this table's dataset (scale name -> Scale field -> value).
     scale_overrides: dict = field(default_factory=dict)
     figure: str = "Fig. 4"
-    # --- added for the CRU-Net paper (papers/001); the defaults keep Tables 4-7 unchanged ---
     eval_images: str = "correct"  # see EVAL_IMAGES
-    report: str = "success_rate"  # see REPORTS
+    report: str = "success_rate"  # see REPORTS (the reporter of keras_restore.pipeline.report)
     # row label -> {column: {"no_attack", "no_defense", "defense": fraction as printed}}
     paper_accuracies: dict = field(default_factory=dict)
     # row label -> {"SSIM" | "PSNR": {column: value as printed}} (papers/001 Tables 6-7)
     paper_similarity: dict = field(default_factory=dict)
     paper_similarity_table: str = ""
-    # Black-box tables: row label -> RowRestorer; each row restored by its own restorer, trained
-    # on the pairs of RowRestorer.targets only (None: one restorer for every row).
-    row_restorers: dict | None = None
 
     def __post_init__(self):
         if self.eval_images not in EVAL_IMAGES:
@@ -84,30 +91,40 @@ class TableSpec:
         if unknown:
             raise ValueError(f"Unknown attack column(s) {unknown} in table {self.name!r}; "
                              f"expected some of: {', '.join(ATTACK_OF_COLUMN)}.")
-        if self.row_restorers is not None:
-            if self.restorer_targets is not None:
-                raise ValueError(f"Table {self.name!r}: row_restorers and restorer_targets exclude each other.")
-            missing = [label for label in self.targets if label not in self.row_restorers]
-            extra = [label for label in self.row_restorers if label not in self.targets]
-            if missing or extra:
-                raise ValueError(f"Table {self.name!r}: row_restorers must name every row once "
-                                 f"(missing {missing}, unknown {extra}).")
-            for label, row in self.row_restorers.items():
-                if not isinstance(row, RowRestorer) or not row.targets:
-                    raise ValueError(f"Table {self.name!r}: row_restorers[{label!r}] must be a RowRestorer "
-                                     f"with at least one target, got {row!r}.")
+        if not self.rows:
+            raise ValueError(f"Table {self.name!r} needs at least one row.")
+        for label, row in self.rows.items():
+            if not isinstance(row, Row):
+                raise ValueError(f"Table {self.name!r}: rows[{label!r}] must be a Row, got {row!r}.")
+            if row.trained_for is not None and (not row.trained_for or row.restorer is None):
+                raise ValueError(f"Table {self.name!r}: rows[{label!r}].trained_for needs a restorer and at least "
+                                 f"one target, got restorer={row.restorer!r}, trained_for={row.trained_for!r}.")
 
-    def restorer_of(self, label: str) -> str:
-        """Registry name of the restorer that restores row ``label``."""
-        return self.row_restorers[label].restorer if self.row_restorers else self.restorer
+    @property
+    def targets(self) -> dict:
+        """Row label -> the target's registry name."""
+        return {label: row.target for label, row in self.rows.items()}
+
+    def restorer_of(self, label: str) -> str | None:
+        """Registry name of the restorer of row ``label`` (None: a training-free defense)."""
+        return self.rows[label].restorer
+
+    def trained_for(self, label: str) -> dict:
+        """The targets whose pairs train row ``label``'s restorer (label -> registry name)."""
+        row = self.rows[label]
+        return dict(row.trained_for) if row.trained_for is not None else self.targets
+
+    def owns_restorer(self, label: str) -> bool:
+        """True when row ``label``'s restorer is trained on this table's own targets only (so this
+        table may ship it); transfer tables restore with a restorer another table owns."""
+        return set(self.trained_for(label).values()) <= set(self.targets.values())
 
 
 TABLE4 = TableSpec(
     name="table4_mnist",
     title="Table 4: Success rate (%) of the defense system on MNIST",
     dataset="mnist",
-    targets={"M1": "m1", "M2": "m2"},
-    restorer="restorer_mnist",
+    rows=rows({"M1": "m1", "M2": "m2"}, "restorer_mnist"),
     paper={
         "M1": {"FGSM": 98.96, "BIM": 99.31, "PGD": 99.54, "DFA": 99.3, "CWA": 99.9, "SPA": 97.51},
         "M2": {"FGSM": 99.12, "BIM": 99.63, "PGD": 99.82, "DFA": 99.51, "CWA": 96.53, "SPA": 97.51},
@@ -170,8 +187,7 @@ TABLE5 = TableSpec(
     name="table5_cifar10",
     title="Table 5: Success rate (%) of the defense system on CIFAR-10",
     dataset="cifar10",
-    targets={"Dense-Net": "densenet121_cifar10", "Mobile-Net": "mobilenet_cifar10"},
-    restorer="restorer_cifar10",
+    rows=rows({"Dense-Net": "densenet121_cifar10", "Mobile-Net": "mobilenet_cifar10"}, "restorer_cifar10"),
     paper={
         "Dense-Net": {"FGSM": 84.95, "BIM": 87.38, "PGD": 85.56, "DFA": 87.62, "CWA": 94.66, "SPA": 81.31},
         "Mobile-Net": {"FGSM": 86.13, "BIM": 86.23, "PGD": 85.34, "DFA": 86.29, "CWA": 93.0, "SPA": 62.53},
@@ -185,13 +201,11 @@ TABLE6 = TableSpec(
     name="table6_transfer_mnist",
     title="Table 6: Transferability (%) of the defense system on MNIST",
     dataset="mnist",
-    targets={"LeNet": "lenet5", "AlexNet": "alexnet_mnist"},
-    restorer="restorer_mnist",
+    rows=rows({"LeNet": "lenet5", "AlexNet": "alexnet_mnist"}, "restorer_mnist", trained_for=TABLE4.targets),
     paper={
         "LeNet": {"FGSM": 97.45, "BIM": 97.96, "PGD": 97.66, "DFA": 97.96, "CWA": 100.0, "SPA": 94.91},
         "AlexNet": {"FGSM": 98.47, "BIM": 97.75, "PGD": 98.26, "DFA": 99.28, "CWA": 98.26, "SPA": 97.51},
     },
-    restorer_targets=TABLE4.targets,
     scale_overrides=_MNIST_TRANSFER_SCALES,
     figure="Fig. 6",
 )
@@ -200,13 +214,12 @@ TABLE7 = TableSpec(
     name="table7_transfer_cifar10",
     title="Table 7: Transferability (%) of the defense system on CIFAR-10",
     dataset="cifar10",
-    targets={"VGG19": "vgg19_cifar10", "ResNet": "resnet_cifar10"},
-    restorer="restorer_cifar10",
+    rows=rows({"VGG19": "vgg19_cifar10", "ResNet": "resnet_cifar10"}, "restorer_cifar10",
+              trained_for=TABLE5.targets),
     paper={
         "VGG19": {"FGSM": 88.64, "BIM": 89.39, "PGD": 89.02, "DFA": 88.76, "CWA": 94.65, "SPA": 64.9},
         "ResNet": {"FGSM": 89.29, "BIM": 87.57, "PGD": 85.58, "DFA": 89.95, "CWA": 94.58, "SPA": 65.87},
     },
-    restorer_targets=TABLE5.targets,
     scale_overrides=_CIFAR_SCALES,
     figure="Fig. 7",
 )
@@ -322,83 +335,66 @@ _CRUNET_T7 = {
               "PSNR": dict(zip(CRUNET_COLUMNS, (101.12, 105.32, 81.34, 81.89, 80.20, 81.67)))},
 }
 
-_CRUNET_COMMON = dict(columns=CRUNET_COLUMNS, source=CRUNET_SOURCE, eval_images="first", report="accuracy")
+# CRU-Net (papers/001): "We have trained two CRU-Net models for each dataset" (Sec. 5.3), one per
+# target; the white-box tables restore each target with its own, the black-box tables swap them
+# (examples made on one target, restored by the CRU-Net trained for the other), so both tables
+# share the same two restorers (and cache).
+_CRUNET_TARGETS = {"mnist": (("A", "anet", "crunet_mnist_anet"), ("B", "bnet", "crunet_mnist_bnet")),
+                   "cifar10": (("D", "densenet121_cifar10", "crunet_cifar10_dnet"),
+                               ("M", "mobilenet_cifar10", "crunet_cifar10_mnet"))}
+_CRUNET_DATA = {"mnist": ("MNIST", _CRUNET_MNIST_SCALES, {"A": 99.35, "B": 99.39}),
+                "cifar10": ("CIFAR-10", _CRUNET_CIFAR_SCALES, {"D": 83.3, "M": 82.3})}
 
-CRUNET_TABLE2 = TableSpec(
-    name="crunet_table2_mnist_whitebox",
-    title="CRU-Net Table 2: accuracy without attack, without defense and with CRU-Net on MNIST (white-box)",
+
+def crunet_table(number: int, dataset: str, box: str, paper_accuracies: dict, figure: str,
+                 similarity: dict | None = None, similarity_table: str = "") -> TableSpec:
+    """One of papers/001 Tables 2-5: ``box`` "white" (row "A-Net": A-net restored by its own
+    CRU-Net) or "black" (row "A-net/B-net": A-net's examples restored by B-net's CRU-Net)."""
+    check_choice(box, "box", ("white", "black"))
+    (l1, t1, r1), (l2, t2, r2) = _CRUNET_TARGETS[dataset]
+    pretty, scales, accuracy = _CRUNET_DATA[dataset]
+    if box == "white":
+        table_rows = {f"{l1}-Net": Row(t1, "crunet", r1, {f"{l1}-net": t1}),
+                      f"{l2}-Net": Row(t2, "crunet", r2, {f"{l2}-net": t2})}
+        paper_accuracy = {f"{l1}-Net": accuracy[l1], f"{l2}-Net": accuracy[l2]}
+        title = f"accuracy without attack, without defense and with CRU-Net on {pretty} (white-box)"
+    else:
+        table_rows = {f"{l1}-net/{l2}-net": Row(t1, "crunet", r2, {f"{l2}-net": t2}),
+                      f"{l2}-net/{l1}-net": Row(t2, "crunet", r1, {f"{l1}-net": t1})}
+        paper_accuracy = {f"{l1}-net/{l2}-net": accuracy[l1], f"{l2}-net/{l1}-net": accuracy[l2]}
+        title = f"accuracy with the CRU-Net trained for the other target on {pretty} (black-box)"
+    return TableSpec(
+        name=f"crunet_table{number}_{dataset}_{box}box", title=f"CRU-Net Table {number}: {title}", dataset=dataset,
+        rows=table_rows, paper={},   # papers/001 prints accuracies, no success rates (paper_accuracies)
+        paper_accuracy=paper_accuracy, paper_accuracies=paper_accuracies, paper_similarity=similarity or {},
+        paper_similarity_table=similarity_table, scale_overrides=scales, figure=figure, columns=CRUNET_COLUMNS,
+        source=CRUNET_SOURCE, eval_images="first", report="accuracy")
+
+
+CRUNET_TABLE2 = crunet_table(2, "mnist", "white", _CRUNET_T2, "Fig. 8", _CRUNET_T6, "Table 6")
+# papers/001 Table 3's caption says "MNIST"; its rows are D-Net / M-Net (CIFAR-10).
+CRUNET_TABLE3 = crunet_table(3, "cifar10", "white", _CRUNET_T3, "Fig. 9", _CRUNET_T7, "Table 7")
+CRUNET_TABLE4 = crunet_table(4, "mnist", "black", _CRUNET_T4, "Fig. 10")
+CRUNET_TABLE5 = crunet_table(5, "cifar10", "black", _CRUNET_T5, "Fig. 11")
+
+# Feature squeezing (Xu et al. 2018; the first training-free defense) through Table 4's pipeline:
+# the same targets, attacks and images as Table 4 (same attack cache), MNIST's 1-bit depth and 2x2
+# median. papers/000 prints no value for it: the paper columns stay empty.
+TABLE4_FEATURE_SQUEEZING = TableSpec(
+    name="table4_mnist_feature_squeezing",
+    title="Table 4 protocol, feature squeezing (1-bit depth + 2x2 median, Xu et al. 2018) on MNIST: success rate (%)",
     dataset="mnist",
-    targets={"A-Net": "anet", "B-Net": "bnet"},
-    restorer="crunet_mnist",
-    paper={},   # papers/001 prints accuracies here, no success rates (see paper_accuracies)
-    paper_accuracy={"A-Net": 99.35, "B-Net": 99.39},   # Sec. 5 text, test accuracy (%)
-    paper_accuracies=_CRUNET_T2,
-    # "We have trained two CRU-Net models for each dataset" (Sec. 5.3): one per target; the
-    # black-box Table 4 swaps them, so both tables share the same two restorers (and cache).
-    row_restorers={"A-Net": RowRestorer("crunet_mnist_anet", {"A-net": "anet"}),
-                   "B-Net": RowRestorer("crunet_mnist_bnet", {"B-net": "bnet"})},
-    paper_similarity=_CRUNET_T6,
-    paper_similarity_table="Table 6",
-    scale_overrides=_CRUNET_MNIST_SCALES,
-    figure="Fig. 8",
-    **_CRUNET_COMMON,
-)
-
-CRUNET_TABLE3 = TableSpec(
-    name="crunet_table3_cifar10_whitebox",
-    title="CRU-Net Table 3: accuracy without attack, without defense and with CRU-Net on CIFAR-10 (white-box)",
-    dataset="cifar10",
-    targets={"D-Net": "densenet121_cifar10", "M-Net": "mobilenet_cifar10"},
-    restorer="crunet_cifar10",
+    rows=rows(TABLE4.targets, defense="feature_squeezing", bits=1, median=2),
     paper={},
-    paper_accuracy={"D-Net": 83.3, "M-Net": 82.3},
-    paper_accuracies=_CRUNET_T3,
-    row_restorers={"D-Net": RowRestorer("crunet_cifar10_dnet", {"D-net": "densenet121_cifar10"}),
-                   "M-Net": RowRestorer("crunet_cifar10_mnet", {"M-net": "mobilenet_cifar10"})},
-    paper_similarity=_CRUNET_T7,
-    paper_similarity_table="Table 7",
-    scale_overrides=_CRUNET_CIFAR_SCALES,
-    figure="Fig. 9",
-    **_CRUNET_COMMON,
-)
-
-CRUNET_TABLE4 = TableSpec(
-    name="crunet_table4_mnist_blackbox",
-    title="CRU-Net Table 4: accuracy with the CRU-Net trained for the other target on MNIST (black-box)",
-    dataset="mnist",
-    targets={"A-net/B-net": "anet", "B-net/A-net": "bnet"},
-    restorer="crunet_mnist",
-    paper={},
-    paper_accuracy={"A-net/B-net": 99.35, "B-net/A-net": 99.39},
-    paper_accuracies=_CRUNET_T4,
-    row_restorers={"A-net/B-net": RowRestorer("crunet_mnist_bnet", {"B-net": "bnet"}),
-                   "B-net/A-net": RowRestorer("crunet_mnist_anet", {"A-net": "anet"})},
-    scale_overrides=_CRUNET_MNIST_SCALES,
-    figure="Fig. 10",
-    **_CRUNET_COMMON,
-)
-
-CRUNET_TABLE5 = TableSpec(
-    name="crunet_table5_cifar10_blackbox",
-    title="CRU-Net Table 5: accuracy with the CRU-Net trained for the other target on CIFAR-10 (black-box)",
-    dataset="cifar10",
-    targets={"D-net/M-net": "densenet121_cifar10", "M-net/D-net": "mobilenet_cifar10"},
-    restorer="crunet_cifar10",
-    paper={},
-    paper_accuracy={"D-net/M-net": 83.3, "M-net/D-net": 82.3},
-    paper_accuracies=_CRUNET_T5,
-    row_restorers={"D-net/M-net": RowRestorer("crunet_cifar10_mnet", {"M-net": "mobilenet_cifar10"}),
-                   "M-net/D-net": RowRestorer("crunet_cifar10_dnet", {"D-net": "densenet121_cifar10"})},
-    scale_overrides=_CRUNET_CIFAR_SCALES,
-    figure="Fig. 11",
-    **_CRUNET_COMMON,
+    paper_accuracy=TABLE4.paper_accuracy,
+    source="Xu, Evans & Qi 2018, Feature Squeezing (NDSS), under papers/000's Table 4 protocol",
 )
 
 # papers/001 Tables 6 and 7 come from the white-box runs (Tables 2 and 3), one per dataset.
 SIMILARITY_TABLES = {"mnist": "crunet_table2_mnist_whitebox", "cifar10": "crunet_table3_cifar10_whitebox"}
 
 TABLES = {spec.name: spec for spec in (TABLE4, TABLE5, TABLE6, TABLE7, CRUNET_TABLE2, CRUNET_TABLE3,
-                                       CRUNET_TABLE4, CRUNET_TABLE5)}
+                                       CRUNET_TABLE4, CRUNET_TABLE5, TABLE4_FEATURE_SQUEEZING)}
 
 
 def get_table(name: str) -> TableSpec:

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from keras_restore import models
-from keras_restore.pipeline.run import save_model_atomic
+from keras_restore.io import save_model_atomic
 
 
 def _ship(tmp_path, name="m2"):
@@ -88,14 +88,10 @@ def test_saved_models_stay_under_cap_and_skip_unshippable():
 
 
 def test_ship_model_refuses_unshippable(tmp_path, monkeypatch):
-    from keras_restore.pipeline.run import Run
-    from keras_restore.pipeline.scales import get_scale
-    from keras_restore.pipeline.tables import get_table
+    from keras_restore.pipeline.ship import ship_model
 
     monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
     logged = []
-    run = Run(get_table("table7_transfer_cifar10"), get_scale("quick"), data_dir=None, cache_dir=tmp_path,
-              seed=0, columns=None, progress=False, log=logged.append)
-    assert run.ship_model("vgg19_cifar10", model=None, record={}, metrics={}) is None
+    assert ship_model("vgg19_cifar10", None, {}, {}, scale="quick", seed=0, source="x", log=logged.append) is None
     assert "vgg19_cifar10 not shipped: its .keras file is ~80 MB" in logged[0]
     assert not list(tmp_path.glob("*.keras")) and not (tmp_path / "manifest.json").exists()

@@ -13,10 +13,10 @@ import pytest
 from keras_restore import models
 from keras_restore.defense import psnr, psnr_paper_255
 from keras_restore.pipeline import TABLES, TableSpec, get_scale, run_table
-from keras_restore.pipeline.run import attack_tag, eval_indices
+from keras_restore.pipeline.phases import attack_tag, eval_indices
 from keras_restore.pipeline.similarity import similarity_table
 from keras_restore.pipeline.tables import (ATTACK_OF_COLUMN, CRUNET_COLUMNS, CRUNET_TABLE2, CRUNET_TABLE4,
-                                           RowRestorer, get_table)
+                                           Row, get_table)
 
 # Attacks cut down so that the restorer pairs (all six attacks) stay cheap.
 MICRO_ATTACKS = {"cw": {"binary_search_steps": 1, "max_iterations": 5}, "deepfool": {"max_iter": 5},
@@ -76,7 +76,8 @@ def test_specs():
     assert ATTACK_OF_COLUMN["R-FGSM"] == "rfgsm"
     for name in ("table4_mnist", "table5_cifar10", "table6_transfer_mnist", "table7_transfer_cifar10"):
         spec = TABLES[name]   # papers/000 tables keep their behaviour
-        assert (spec.eval_images, spec.report, spec.row_restorers) == ("correct", "success_rate", None)
+        assert (spec.eval_images, spec.report) == ("correct", "success_rate")
+        assert len({spec.restorer_of(label) for label in spec.rows}) == 1
         assert "BIM" in spec.columns
     for name in ("crunet_table2_mnist_whitebox", "crunet_table3_cifar10_whitebox",
                  "crunet_table4_mnist_blackbox", "crunet_table5_cifar10_blackbox"):
@@ -85,18 +86,20 @@ def test_specs():
     t2, t4, t5 = CRUNET_TABLE2, CRUNET_TABLE4, TABLES["crunet_table5_cifar10_blackbox"]
     # White-box: each target restored by the CRU-Net trained for it (two per dataset, Sec. 5.3),
     # the same two restorers the black-box table swaps.
-    assert t2.restorer_of("A-Net") == "crunet_mnist_anet" and t2.row_restorers["A-Net"].targets == {"A-net": "anet"}
-    assert {r.restorer for r in t2.row_restorers.values()} == {r.restorer for r in t4.row_restorers.values()}
+    assert t2.restorer_of("A-Net") == "crunet_mnist_anet" and t2.trained_for("A-Net") == {"A-net": "anet"}
+    assert {r.restorer for r in t2.rows.values()} == {r.restorer for r in t4.rows.values()}
     # Each black-box row is restored by the CRU-Net trained for the *other* target only.
-    assert t4.row_restorers["A-net/B-net"] == RowRestorer("crunet_mnist_bnet", {"B-net": "bnet"})
+    assert t4.rows["A-net/B-net"] == Row("anet", "crunet", "crunet_mnist_bnet", {"B-net": "bnet"})
     assert t4.restorer_of("B-net/A-net") == "crunet_mnist_anet"
-    assert t5.row_restorers["D-net/M-net"].targets == {"M-net": "mobilenet_cifar10"}
+    assert t5.trained_for("D-net/M-net") == {"M-net": "mobilenet_cifar10"}
     assert t5.restorer_of("M-net/D-net") == "crunet_cifar10_dnet"
     for spec in (t4, t5):
-        for label, row in spec.row_restorers.items():
-            assert spec.targets[label] not in row.targets.values()
+        for label, row in spec.rows.items():
+            assert spec.targets[label] not in row.trained_for.values()
             alias = models.get_spec(row.restorer)
-            assert alias.builder is models.get_spec(spec.restorer).builder and alias.kind == "restorer"
+            base = "crunet_mnist" if spec.dataset == "mnist" else "crunet_cifar10"
+            assert alias.builder is models.get_spec(base).builder and alias.kind == "restorer"
+            assert row.defense == "crunet" and spec.owns_restorer(label)
     # Same images and seeds for a target in its white-box and black-box table.
     assert attack_tag(t2, "A-Net") == attack_tag(t4, "A-net/B-net") == "anet-test-first"
     assert attack_tag(TABLES["table4_mnist"], "M1") == "M1-test"
@@ -146,17 +149,19 @@ def test_bad_input(data_dir, tmp_path):
     with pytest.raises(ValueError, match=r"Unknown attack column\(s\) \['BIM'\]"):
         run_table(CRUNET_TABLE2, MICRO, data_dir=data_dir, out_dir=tmp_path, cache_dir=tmp_path, columns=["BIM"],
                   **QUIET)
-    with pytest.raises(ValueError, match="needs one per row"):
+    with pytest.raises(ValueError, match="--restorer-file gives one restorer, but crunet_table4_mnist_blackbox needs 2"):
         run_table(CRUNET_TABLE4, MICRO, data_dir=data_dir, out_dir=tmp_path, cache_dir=tmp_path,
                   restorer_file=tmp_path / "r.keras", **QUIET)
     with pytest.raises(ValueError, match="Unknown eval_images 'all'"):
         dataclasses.replace(CRUNET_TABLE2, eval_images="all")
     with pytest.raises(ValueError, match="Unknown attack column"):
         dataclasses.replace(CRUNET_TABLE2, columns=("FGSM", "XYZ"))
-    with pytest.raises(ValueError, match="must name every row"):
-        dataclasses.replace(CRUNET_TABLE4, row_restorers={"A-net/B-net": CRUNET_TABLE4.row_restorers["A-net/B-net"]})
-    with pytest.raises(ValueError, match="exclude each other"):
-        dataclasses.replace(CRUNET_TABLE4, restorer_targets={"B-net": "bnet"})
+    with pytest.raises(ValueError, match=r"rows\['A-net/B-net'\] must be a Row"):
+        dataclasses.replace(CRUNET_TABLE4, rows={"A-net/B-net": ("crunet_mnist_bnet", {"B-net": "bnet"})})
+    with pytest.raises(ValueError, match="needs at least one row"):
+        dataclasses.replace(CRUNET_TABLE4, rows={})
+    with pytest.raises(ValueError, match=r"trained_for needs a restorer and at least one target"):
+        dataclasses.replace(CRUNET_TABLE4, rows={"x": Row("anet", "crunet", "crunet_mnist_bnet", {})})
     with pytest.raises(ValueError, match="Unknown dataset 'svhn'"):
         similarity_table("quick", datasets=["svhn"], out_dir=tmp_path, cache_dir=tmp_path, **QUIET)
     assert isinstance(CRUNET_TABLE2, TableSpec)

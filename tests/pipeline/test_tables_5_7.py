@@ -25,9 +25,13 @@ def test_paper_values_pinned():
 
 def test_transfer_tables_use_the_other_tables_restorer():
     t5, t6, t7 = (TABLES[n] for n in ("table5_cifar10", "table6_transfer_mnist", "table7_transfer_cifar10"))
-    assert t6.restorer == "restorer_mnist" and t6.restorer_targets == {"M1": "m1", "M2": "m2"}
-    assert t7.restorer == t5.restorer == "restorer_cifar10" and t7.restorer_targets == t5.targets
-    assert not set(t7.targets.values()) & set(t7.restorer_targets.values())
+    assert {t6.restorer_of(lab) for lab in t6.rows} == {"restorer_mnist"}
+    assert all(t6.trained_for(lab) == {"M1": "m1", "M2": "m2"} for lab in t6.rows)
+    assert t7.restorer_of("VGG19") == t5.restorer_of("Dense-Net") == "restorer_cifar10"
+    assert t7.trained_for("ResNet") == t5.targets and t5.trained_for("Dense-Net") == t5.targets
+    assert not set(t7.targets.values()) & set(t7.trained_for("VGG19").values())
+    # Transfer tables do not own (ship) the restorer; Table 5 does.
+    assert not any(t7.owns_restorer(lab) for lab in t7.rows) and all(t5.owns_restorer(lab) for lab in t5.rows)
 
 
 @pytest.mark.parametrize("table", ["table5_cifar10", "table7_transfer_cifar10"])

@@ -1,0 +1,246 @@
+"""The phases of a table run, per row: target -> defense (via its recipe) -> attacks -> evaluation.
+
+Ali et al. (2021), Section 3 / Fig. 1:
+
+I.   Targets: load the shipped classifier or train it (cached); test accuracy.
+II.  Attacks: adversarial test sets from the first ``n_eval`` test images each target classifies
+     correctly (or, with ``TableSpec.eval_images == "first"``, the first ``n_eval`` test images), one
+     per attack (default parameters from :mod:`keras_restore.attacks.config`). They run once the
+     defense exists, so attacks that need it (adaptive) can use it.
+III. No defense: each target's accuracy on its adversarial sets.
+IV.  Defense: the row's defense from :mod:`keras_restore.defenses`; its restorer (if any) shipped,
+     cached, or trained with the defense's recipe on pairs made from the *training* split:
+     ``n_pairs`` training images, each attacked once by one of the (trained-for target x attack)
+     combinations (round robin), mixed.
+V.   Restore the adversarial test sets, classify again: restored accuracy, success rate (Eq. 6-8),
+     SSIM and PSNR of restored vs original images (:meth:`keras_restore.defenses.Defense.evaluate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from keras_restore import data, io, runtime
+from keras_restore.pipeline.cache import Cache
+from keras_restore.pipeline.scales import Scale
+from keras_restore.pipeline.tables import ATTACK_OF_COLUMN, TableSpec
+
+PAIR_RECIPE = ("each of n_pairs training images (seeded order) attacked once by one (target, attack) "
+               "combination, round robin, then mixed")
+
+
+def correctly_classified(model, x, y, n: int):
+    """Indices of the first ``n`` images ``model`` classifies correctly."""
+    from keras_restore.metrics import predict
+
+    pred = predict(model, x, 256).argmax(axis=1)
+    return np.flatnonzero(pred == y)[:n]
+
+
+def eval_indices(spec: TableSpec, model, x, y, n: int) -> np.ndarray:
+    """Indices of the test images attacked for one target: the first ``n`` it classifies
+    correctly (``spec.eval_images == "correct"``) or simply the first ``n`` ("first")."""
+    if spec.eval_images == "first":
+        return np.arange(min(int(n), len(x)))
+    return correctly_classified(model, x, y, n)
+
+
+def attack_tag(spec: TableSpec, label: str) -> str:
+    """Cache tag of a target's adversarial test sets. With ``eval_images == "first"`` the images
+    do not depend on the table, so the tag is the target's registry name: a black-box table
+    attacks exactly the images (and with the same seeds) as the white-box table of the same
+    target, as papers/001 Tables 2 and 4 (equal "No defense" columns) do."""
+    return f"{spec.targets[label]}-test-first" if spec.eval_images == "first" else f"{label}-test"
+
+
+class Run:
+    """State of one table run: spec, scale, data, cache, the models made so far, metadata."""
+
+    def __init__(self, spec: TableSpec, scale: Scale, *, data_dir, cache_dir, seed, columns, progress, log):
+        from keras_restore import models
+
+        self.spec, self.scale, self.seed = spec, scale, int(seed)
+        self.data_dir, self.cache = data_dir, Cache(cache_dir)
+        self.columns = list(columns or spec.columns)
+        unknown = [c for c in self.columns if c not in spec.columns]
+        if unknown:
+            raise ValueError(f"Unknown attack column(s) {unknown}; expected some of: {', '.join(spec.columns)}.")
+        self.progress, self.log = progress, log
+        self.shipped = models.shipped() if scale.pretrained else {}
+        self.meta: dict = {"timings": {}}
+        self.source = data.source_label(spec.dataset, data_dir)
+        self.models: dict = {}          # registry name -> (model, record)
+        self.x_train = self.y_train = self.x_test = self.y_test = None
+
+    @property
+    def verbose(self) -> int:
+        return 2 if self.progress else 0
+
+    def load_data(self):
+        self.x_train, self.y_train = data.load_arrays(self.spec.dataset, "train", self.data_dir)
+        self.x_test, self.y_test = data.load_arrays(self.spec.dataset, "test", self.data_dir)
+
+    # ---------------------------------------------------------------- Phase I
+    def target(self, label: str, name: str):
+        """The target classifier ``name`` (row ``label``): shipped, cached or trained; with its record."""
+        from keras_restore import models, training
+        from keras_restore.metrics import accuracy
+
+        if name in self.models:
+            return self.models[name]
+        if name in self.shipped:
+            model = models.load_model(name)
+            record = {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+            self.log(f"[I] {label}: loaded shipped {name}.keras")
+        else:
+            if self.scale.pretrained:
+                self.log(f"[I] {label}: {name} is not shipped in saved_models/; training it here")
+            if name not in self.scale.target_epochs:
+                raise ValueError(f"Scale {self.scale.name!r} has no epochs for target {name!r} "
+                                 f"(it knows {', '.join(sorted(self.scale.target_epochs))}).")
+            epochs, limit = self.scale.target_epochs[name], self.scale.target_train_limit
+            lr = self.scale.target_lr.get(name)
+            cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3)
+            key = io.key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []))
+
+            def make(ckpt):
+                self.log(f"[I] {label}: training {name} for {epochs} epoch(s) on {limit or len(self.x_train)} images")
+                runtime.seed_everything(self.seed)
+                model = models.build(name)
+                xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
+                record = training.train_classifier(model, xt, yt, cfg, checkpoint_dir=ckpt, verbose=self.verbose)
+                return model, {**record, "source": f"trained ({self.scale.name} scale)"}
+
+            model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
+            if hit:
+                self.log(f"[I] {label}: cached {name}-{key}.keras")
+            record["cache_file"] = str(self.cache.path("models", f"{name}-{key}"))
+        record["test_accuracy"] = accuracy(model, self.x_test, self.y_test, 256)
+        stated = self.spec.paper_accuracy.get(label)
+        self.log(f"[I] {label}: test accuracy {record['test_accuracy']:.2f}% "
+                 f"({'paper ' + str(stated) + '%' if stated is not None else 'the paper states none'})")
+        self.models[name] = model, record
+        return model, record
+
+    # ---------------------------------------------------------------- Phase II
+    def attack(self, model, attack: str, x, y, tag: str):
+        """Adversarial examples of ``x`` against ``model`` (cached); returns ``(x_adv, info)``."""
+        from keras_restore import attacks
+
+        overrides = self.scale.attack_overrides.get(attack, {})
+        params = {**attacks.default_params(attack, self.spec.dataset), **overrides}
+        seed = int(io.key(self.seed, tag, attack), 16) % (2**31)
+        key = io.key(io.fingerprint(model), attack, params, self.source, tag, len(x),
+                     hashlib.sha256(x.tobytes()).hexdigest(), seed)
+        start = time.time()
+
+        def make(_ckpt):
+            x_adv = attacks.generate(attack, model, x, y, dataset=self.spec.dataset, progress=self.progress,
+                                     seed=seed, **overrides)
+            return {"x_adv": x_adv}, {"params": params, "seed": seed}
+
+        arrays, _, hit = self.cache.cached("attacks", f"{tag}-{attack}-{key}", make,
+                                           valid=lambda a: "x_adv" in a and a["x_adv"].shape == x.shape)
+        return arrays["x_adv"], {"params": params, "seed": seed, "cached": hit,
+                                 "seconds": round(time.time() - start, 1),
+                                 "source": attacks.default_source(attack, self.spec.dataset)}
+
+    # ---------------------------------------------------------------- Phase IV
+    def pairs(self, targets: dict):
+        """(adversarial, clean) training pairs: ``n_pairs`` training images, each attacked once
+        by one (target, attack) combination (round robin over a seeded order), then mixed.
+        Returns ``x_adv, x_clean, groups, info``: ``groups`` is each pair's attack column."""
+        from keras_restore import training
+
+        combos = [(label, col) for label in targets for col in self.spec.columns]
+        order = np.random.default_rng(self.seed).permutation(len(self.x_train))[: self.scale.n_pairs]
+        adv_parts, clean_parts, group_parts, pair_info = [], [], [], {}
+        for i, (label, col) in enumerate(combos):
+            idx = np.sort(order[i:: len(combos)])
+            x_adv, info = self.attack(targets[label], ATTACK_OF_COLUMN[col], self.x_train[idx], self.y_train[idx],
+                                      tag=f"{label}-train-pairs")
+            adv_parts.append(x_adv)
+            clean_parts.append(self.x_train[idx])
+            group_parts.append(np.full(len(idx), col))
+            pair_info[f"{label}/{col}"] = {"n": int(len(idx)), "seconds": info["seconds"], "cached": info["cached"]}
+            self.log(f"[IV] pairs {label}/{col}: {len(idx)} ({'cached' if info['cached'] else str(info['seconds']) + ' s'})")
+        x_adv, x_clean, groups = training.shuffled_pairs(np.concatenate(adv_parts), np.concatenate(clean_parts),
+                                                         self.seed, groups=np.concatenate(group_parts))
+        return x_adv, x_clean, groups, pair_info
+
+    def restorer_config(self):
+        from keras_restore import training
+
+        return training.TrainConfig(epochs=self.scale.restorer_epochs, batch_size=self.scale.restorer_batch,
+                                    learning_rate=self.scale.restorer_lr, seed=self.seed)
+
+    def restorer_key(self, name: str, recipe, targets: dict) -> str:
+        """Cache key of a trained restorer: its name, the targets' weights, the scale, seed, data,
+        attack budgets and the recipe's fingerprint (its fields and training rules)."""
+        fps = {label: io.fingerprint(m) for label, m in targets.items()}
+        s = self.scale
+        return io.key(name, fps, s.n_pairs, s.restorer_epochs, s.restorer_batch, s.restorer_lr, self.seed,
+                      self.source, s.attack_overrides, recipe.fingerprint())
+
+    def restorer(self, label: str, restorer_file=None):
+        """Row ``label``'s restorer: from ``restorer_file``, shipped, cached, or trained with its
+        defense's recipe on pairs of the targets it is trained for. ``(model, record)``."""
+        from keras_restore import models, training
+        from keras_restore.defenses import get_defense
+
+        row, name = self.spec.rows[label], self.spec.restorer_of(label)
+        if name in self.models:
+            return self.models[name]
+        if row.trained_for is not None:
+            self.log(f"[IV] row {label}: restorer {name} (trained for {', '.join(row.trained_for)})")
+        if restorer_file is not None:
+            path = Path(restorer_file)
+            model = models.load_keras_file(path, models.get_spec(name))
+            sidecar = path.with_suffix(".json")
+            record = {**(json.loads(sidecar.read_text()) if sidecar.exists() else {}), "source": f"file {path.name}"}
+            self.log(f"[IV] restorer from --restorer-file {path}")
+        elif name in self.shipped:
+            self.log(f"[IV] loaded shipped {name}.keras")
+            model, record = models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+        else:
+            if self.scale.pretrained:
+                self.log(f"[IV] {name} is not shipped in saved_models/; training it here")
+            wanted = self.spec.trained_for(label)
+            if row.trained_for is not None:
+                self.log(f"[IV] {name} is trained for {', '.join(wanted)}"
+                         f"{'' if self.spec.owns_restorer(label) else ' (not this table' + chr(39) + 's targets)'}")
+            targets = {lab: self.target(lab, reg)[0] for lab, reg in wanted.items()}
+            recipe = training.get_recipe(get_defense(row.defense).recipe)
+            key = self.restorer_key(name, recipe, targets)
+
+            def make(ckpt):
+                x_adv, x_clean, groups, pair_info = self.pairs(targets)
+                cfg = self.restorer_config()
+                self.log(f"[IV] training {name} on {len(x_adv)} pairs for {cfg.epochs} epoch(s) ({recipe.stages()[0]})")
+                runtime.seed_everything(self.seed)
+                model = models.build(name)
+                record = recipe.train(model, training.TrainData(x_adv=x_adv, x_clean=x_clean, groups=groups), cfg,
+                                      checkpoint_dir=ckpt, verbose=self.verbose)
+                return model, {**record, "source": f"trained ({self.scale.name} scale)", "pairs": pair_info,
+                               "pair_recipe": PAIR_RECIPE, "recipe": recipe.describe()}
+
+            model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
+            if hit:
+                self.log(f"[IV] cached restorer {name}-{key}.keras")
+        if row.trained_for is not None:
+            record = {**record, "trained_for": self.spec.trained_for(label)}
+        self.models[name] = model, record
+        return model, record
+
+    def defense(self, label: str, classifier, restorer, fast=True):
+        """Row ``label``'s defense (:func:`keras_restore.defenses.build_defense`) around ``classifier``."""
+        from keras_restore.defenses import build_defense
+
+        row = self.spec.rows[label]
+        return build_defense(row.defense, classifier, dataset=self.spec.dataset, fast=fast,
+                             **({"restorer": restorer} if restorer is not None else {}), **row.options)

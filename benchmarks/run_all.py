@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/run_all.py [--quick] [--summary-only]
 
-Runs ``roofline.py``, ``restorers.py`` and (when present) ``attacks.py`` one after the other, each
-in its own process (thread pools are fixed per process), passing ``--quick`` on. A failing script
-is reported and the others still run; the summary is built from whatever CSVs exist.
+Runs ``roofline.py``, ``restorers.py`` and (when present) ``attacks.py`` and ``apgd_vs_art.py``
+one after the other, each in its own process (thread pools are fixed per process), passing
+``--quick`` on. A failing script is reported and the others still run; the summary is built from
+whatever CSVs exist.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-SCRIPTS = ("roofline.py", "restorers.py", "attacks.py")
+SCRIPTS = ("roofline.py", "restorers.py", "attacks.py", "apgd_vs_art.py")
 
 
 def read_csv(name):
@@ -182,6 +183,17 @@ def summary() -> str:
             parts.append("\n### JSMA: top-k vs exact pair search vs ART (same images and targets)\n\n")
             lead = ["attack"] + (["target"] if "target" in js[0] else [])
             parts.append(md_table(js, lead + [c for c in jsma_cols if c in js[0]]))
+    apgd = read_csv("apgd_vs_art")
+    if apgd:
+        parts.append(f"\n## Auto-PGD vs ART (`apgd_vs_art.py`, run {apgd[0].get('date')}, load "
+                     f"{apgd[0].get('load_avg_1m')})\n\n"
+                     "APGD-CE, one random start, the same correctly classified test images on both "
+                     "sides; `ratio` = ours / ART img/s; `robust_acc_pct_*` = % of the attacked "
+                     "images still classified correctly; `ours_vs_floor` = our gradient passes/s "
+                     "as a fraction of a bare compiled input-gradient pass.\n\n")
+        parts.append(md_table(apgd, ["attack", "target", "norm", "eps", "n_iter", "n", "batch_size",
+                                     "ours_img_s", "art_img_s", "ratio", "robust_acc_pct_ours",
+                                     "robust_acc_pct_art", "agreement_pp", "ours_vs_floor"]))
     return "".join(parts)
 
 

@@ -48,10 +48,16 @@ _MNIST = {
     "spa": {"n_angles": 31, "max_angle": 30.0, "n_translations": 5, "max_translation": 3.0,
             "clip_min": 0.0, "clip_max": 1.0},
     "jsma": {"theta": 1.0, "gamma": 0.145, "clip_min": 0.0, "clip_max": 1.0, "exact": False, "top_k": 32},
+    "apgd": {"eps": 0.3, "norm": "inf", "loss": "ce", "targeted": False, "n_iter": 100,
+             "n_restarts": 1, "n_target_classes": 9, "rho": 0.75, "eot_iter": 1, "clip_min": 0.0,
+             "clip_max": 1.0},
+    "apgd_t": {"eps": 0.3, "norm": "inf", "loss": "dlr", "targeted": True, "n_iter": 100,
+               "n_restarts": 1, "n_target_classes": 9, "rho": 0.75, "eot_iter": 1, "clip_min": 0.0,
+               "clip_max": 1.0},
 }
 
 _CIFAR = copy.deepcopy(_MNIST)
-for _name in ("fgsm", "bim", "pgd", "mim", "rfgsm"):
+for _name in ("fgsm", "bim", "pgd", "mim", "rfgsm", "apgd", "apgd_t"):
     _CIFAR[_name]["eps"] = 8 / 255
 _CIFAR["bim"].update(eps_iter=2 / 255, nb_iter=10)
 _CIFAR["pgd"].update(eps_iter=2 / 255, nb_iter=10)
@@ -89,6 +95,22 @@ _SOURCES = {
                       "2016 (CVPR) / CleverHans defaults."},
     "spa": {"*": "31 rotations over +-30 deg x 5x5 translations over +-3 px, grid search: Engstrom "
                  "et al. 2019 (ICML), Sec. 3/5."},
+    "apgd": {
+        "mnist": "eps=0.3 (Madry et al. 2018 MNIST threat model); APGD-CE as in AutoAttack's "
+                 "standard version (Croce & Hein 2020, ICML): 100 iterations, 1 restart, "
+                 "rho=0.75, momentum 0.75, initial step 2*eps, checkpoints p_j of Sec. 3.",
+        "cifar10": "eps=8/255 (Madry et al. 2018 CIFAR-10 threat model); APGD-CE as in AutoAttack's "
+                   "standard version (Croce & Hein 2020, ICML): 100 iterations, 1 restart, "
+                   "rho=0.75, momentum 0.75, initial step 2*eps, checkpoints p_j of Sec. 3.",
+    },
+    "apgd_t": {
+        "mnist": "eps=0.3 (Madry et al. 2018 MNIST threat model); APGD-T (targeted DLR loss) as "
+                 "in AutoAttack's standard version (Croce & Hein 2020, ICML): 9 target classes x "
+                 "1 restart x 100 iterations, rho=0.75.",
+        "cifar10": "eps=8/255 (Madry et al. 2018 CIFAR-10 threat model); APGD-T (targeted DLR loss) as "
+                   "in AutoAttack's standard version (Croce & Hein 2020, ICML): 9 target classes "
+                   "x 1 restart x 100 iterations, rho=0.75.",
+    },
     "jsma": {"*": "theta=+1, gamma=0.145 (14.5% of features): Papernot et al. 2016 (EuroS&P), MNIST; pair search over the top 32 candidate pixels per ranking (exact=False; identical images to the exact search on 200 M1 test images, see attacks/jsma.py)."},
 }
 

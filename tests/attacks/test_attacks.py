@@ -277,11 +277,12 @@ def test_every_attack_runs_on_cifar10_shapes():
     x = np.random.default_rng(0).random((3, 32, 32, 3)).astype(np.float32)
     cheap = {"cw": {"binary_search_steps": 2, "max_iterations": 3},
              "spa": {"n_angles": 3, "n_translations": 2}, "jsma": {"gamma": 0.002},
-             "deepfool": {"max_iter": 3}, "bim": {"nb_iter": 2}, "pgd": {"nb_iter": 2}}
+             "deepfool": {"max_iter": 3}, "bim": {"nb_iter": 2}, "pgd": {"nb_iter": 2},
+             "apgd": {"n_iter": 5}, "apgd_t": {"n_iter": 5, "n_target_classes": 2}}
     for name in A.ATTACKS:
         adv = A.generate(name, model, x, dataset="cifar10", progress=False, seed=0,
                          **cheap.get(name, {}))
         assert adv.shape == x.shape and adv.dtype == np.float32, name
         assert adv.min() >= 0.0 and adv.max() <= 1.0, name
-        if name in ("fgsm", "bim", "pgd", "mim", "rfgsm"):
+        if name in ("fgsm", "bim", "pgd", "mim", "rfgsm", "apgd", "apgd_t"):
             assert np.abs(adv - x).max() <= 8 / 255 + 1e-6, name

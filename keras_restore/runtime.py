@@ -9,6 +9,7 @@ used on CPU (compiling the Table 1 restorer's training step did not finish in 15
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 
@@ -64,3 +65,50 @@ def set_precision(policy: str | None = None) -> str:
     chosen = choose_precision(policy)
     keras.mixed_precision.set_global_policy(chosen)
     return chosen
+
+
+def cpu_supports_bf16() -> bool:
+    """True when this CPU has bfloat16 matrix units (AMX-BF16) or AVX512-BF16 (Linux /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool({"amx_bf16", "avx512_bf16"} & flags)
+    except OSError:
+        pass
+    return False
+
+
+def training_precision(policy: str | None = None) -> str:
+    """The dtype policy for *training*: ``policy`` if given (``"auto"`` = choose), else
+    $KERAS_RESTORE_PRECISION, else ``mixed_float16`` on a GPU, ``mixed_bfloat16`` on a CPU with
+    AMX/AVX512-BF16 (measured to give the same tables within 1 pp, ``benchmarks/precision.py``
+    and ``reproduce/results/precision/``), ``float32`` elsewhere. Attacks and evaluation always
+    run in float32: a trained model is rebuilt in float32 with the same weights
+    (:func:`keras_restore.training.float32_copy`)."""
+    import tensorflow as tf
+
+    if policy not in (None, "auto"):
+        return choose_precision(policy)
+    if os.environ.get("KERAS_RESTORE_PRECISION"):
+        return choose_precision(None)
+    if tf.config.list_physical_devices("GPU"):
+        return "mixed_float16"
+    return "mixed_bfloat16" if cpu_supports_bf16() else "float32"
+
+
+@contextlib.contextmanager
+def precision_scope(policy: str):
+    """Build models under the Keras dtype policy ``policy`` inside the block; the previous global
+    policy is restored afterwards (layers keep the policy they were built with)."""
+    import keras
+
+    if policy not in PRECISIONS:
+        raise ValueError(f"`precision` must be one of {', '.join(PRECISIONS)}, got {policy!r}.")
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield policy
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

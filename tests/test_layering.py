@@ -14,7 +14,7 @@ LAYERS = {
     "keras_restore.data": 1, "keras_restore.models": 1, "keras_restore.attacks": 1, "keras_restore.metrics": 1,
     "keras_restore.fast": 1, "keras_restore.export": 1, "keras_restore.profiling": 1,
     "keras_restore.defenses": 2, "keras_restore.defense": 2,
-    "keras_restore.training": 3,
+    "keras_restore.training": 3, "keras_restore.evaluation": 3,
     "keras_restore.pipeline": 4, "keras_restore.site": 4, "keras_restore.report": 4,
     "keras_restore.cli": 5,
 }

@@ -61,7 +61,8 @@ def attack_tag(spec: TableSpec, label: str) -> str:
 class Run:
     """State of one table run: spec, scale, data, cache, the models made so far, metadata."""
 
-    def __init__(self, spec: TableSpec, scale: Scale, *, data_dir, cache_dir, seed, columns, progress, log):
+    def __init__(self, spec: TableSpec, scale: Scale, *, data_dir, cache_dir, seed, columns, progress, log,
+                 precision: str = "float32"):
         from keras_restore import models
 
         self.spec, self.scale, self.seed = spec, scale, int(seed)
@@ -76,6 +77,11 @@ class Run:
         self.source = data.source_label(spec.dataset, data_dir)
         self.models: dict = {}          # registry name -> (model, record)
         self.x_train = self.y_train = self.x_test = self.y_test = None
+        self.precision = runtime.choose_precision(precision)   # training only; attacks/evaluation: float32
+
+    def _precision_key(self) -> list:
+        """Part of a trained model's cache key (empty for float32: keys of older caches stay valid)."""
+        return [] if self.precision == "float32" else [self.precision]
 
     @property
     def verbose(self) -> int:
@@ -105,16 +111,19 @@ class Run:
                                  f"(it knows {', '.join(sorted(self.scale.target_epochs))}).")
             epochs, limit = self.scale.target_epochs[name], self.scale.target_train_limit
             lr = self.scale.target_lr.get(name)
-            cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3)
-            key = io.key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []))
+            cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3,
+                                       precision=self.precision)
+            key = io.key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []), *self._precision_key())
 
             def make(ckpt):
-                self.log(f"[I] {label}: training {name} for {epochs} epoch(s) on {limit or len(self.x_train)} images")
+                self.log(f"[I] {label}: training {name} for {epochs} epoch(s) on {limit or len(self.x_train)} images "
+                         f"({self.precision})")
                 runtime.seed_everything(self.seed)
-                model = models.build(name)
+                model = training.build_model(lambda: models.build(name), cfg)
                 xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
                 record = training.train_classifier(model, xt, yt, cfg, checkpoint_dir=ckpt, verbose=self.verbose)
-                return model, {**record, "source": f"trained ({self.scale.name} scale)"}
+                model = training.float32_copy(model, lambda: models.build(name))
+                return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": self.precision}
 
             model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
             if hit:
@@ -177,7 +186,7 @@ class Run:
         from keras_restore import training
 
         return training.TrainConfig(epochs=self.scale.restorer_epochs, batch_size=self.scale.restorer_batch,
-                                    learning_rate=self.scale.restorer_lr, seed=self.seed)
+                                    learning_rate=self.scale.restorer_lr, seed=self.seed, precision=self.precision)
 
     def restorer_key(self, name: str, recipe, targets: dict) -> str:
         """Cache key of a trained restorer: its name, the targets' weights, the scale, seed, data,
@@ -185,7 +194,7 @@ class Run:
         fps = {label: io.fingerprint(m) for label, m in targets.items()}
         s = self.scale
         return io.key(name, fps, s.n_pairs, s.restorer_epochs, s.restorer_batch, s.restorer_lr, self.seed,
-                      self.source, s.attack_overrides, recipe.fingerprint())
+                      self.source, s.attack_overrides, recipe.fingerprint(), *self._precision_key())
 
     def restorer(self, label: str, restorer_file=None):
         """Row ``label``'s restorer: from ``restorer_file``, shipped, cached, or trained with its
@@ -223,11 +232,12 @@ class Run:
                 cfg = self.restorer_config()
                 self.log(f"[IV] training {name} on {len(x_adv)} pairs for {cfg.epochs} epoch(s) ({recipe.stages()[0]})")
                 runtime.seed_everything(self.seed)
-                model = models.build(name)
+                model = training.build_model(lambda: models.build(name), cfg)
                 record = recipe.train(model, training.TrainData(x_adv=x_adv, x_clean=x_clean, groups=groups), cfg,
                                       checkpoint_dir=ckpt, verbose=self.verbose)
+                model = training.float32_copy(model, lambda: models.build(name))
                 return model, {**record, "source": f"trained ({self.scale.name} scale)", "pairs": pair_info,
-                               "pair_recipe": PAIR_RECIPE, "recipe": recipe.describe()}
+                               "pair_recipe": PAIR_RECIPE, "recipe": recipe.describe(), "precision": self.precision}
 
             model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
             if hit:

@@ -166,6 +166,8 @@ class SuccessRateReporter:
 
     name = "success_rate"
     loss_figures_like_papers001 = False
+    rows = staticmethod(success_rate_rows)   # (spec, long_rows, columns, target_records) -> CSV rows
+    chart = "bar_chart"                      # keras_restore.pipeline.figures function
 
     def definitions(self) -> dict:
         return {}
@@ -180,7 +182,7 @@ class SuccessRateReporter:
                 f"(paper {row['success_rate_paper']})")
 
     def wide(self, spec, long_rows, columns, target_records) -> list[dict]:
-        return success_rate_rows(spec, long_rows, columns, target_records)
+        return self.rows(spec, long_rows, columns, target_records)
 
     def meta(self, long_rows) -> dict:
         return {}
@@ -188,7 +190,7 @@ class SuccessRateReporter:
     def figure(self, long_rows, path, spec):
         from keras_restore.pipeline import figures
 
-        figures.bar_chart(long_rows, path, spec)
+        getattr(figures, self.chart)(long_rows, path, spec)
 
 
 class AccuracyReporter(SuccessRateReporter):
@@ -197,6 +199,8 @@ class AccuracyReporter(SuccessRateReporter):
 
     name = "accuracy"
     loss_figures_like_papers001 = True
+    rows = staticmethod(accuracy_rows)
+    chart = "accuracy_chart"
 
     def definitions(self) -> dict:
         defs = {"psnr_paper255_restored": SIMILARITY_METRICS["psnr_paper255_db"]}
@@ -216,16 +220,8 @@ class AccuracyReporter(SuccessRateReporter):
                 f"{metrics['adversarial_accuracy']:.2f}% | restored {metrics['restored_accuracy']:.2f}% (paper "
                 f"{row['no_attack_pct_paper']} / {row['no_defense_pct_paper']} / {row['crunet_defense_pct_paper']})")
 
-    def wide(self, spec, long_rows, columns, target_records) -> list[dict]:
-        return accuracy_rows(spec, long_rows, columns, target_records)
-
     def meta(self, long_rows) -> dict:
         return {"similarity": similarity_of(long_rows)}
-
-    def figure(self, long_rows, path, spec):
-        from keras_restore.pipeline import figures
-
-        figures.accuracy_chart(long_rows, path, spec)
 
 
 REPORTERS = {r.name: r for r in (SuccessRateReporter(), AccuracyReporter())}

@@ -61,8 +61,11 @@ def _restorer_meta(spec: TableSpec, records: dict) -> dict:
 
 def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduce/results",
               cache_dir="reproduce/cache", seed: int = 0, columns=None, ship: bool = False,
-              restorer_file=None, progress: bool = True, log=print) -> dict:
+              restorer_file=None, progress: bool = True, log=print, precision: str = "float32") -> dict:
     """Run every phase for ``spec`` at ``scale``; write CSVs, metadata and figures.
+
+    ``precision``: the Keras dtype policy models are *trained* in (``"auto"``:
+    :func:`keras_restore.runtime.training_precision`); attacks and evaluation run in float32.
 
     Returns a dict with ``rows`` (wide table), ``long`` (per target x attack) and ``meta``.
     """
@@ -75,14 +78,15 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     runtime.configure()
     runtime.seed_everything(seed)
     run = Run(spec, scale, data_dir=data_dir, cache_dir=cache_dir, seed=seed, columns=columns,
-              progress=progress, log=log)
+              progress=progress, log=log, precision=runtime.training_precision(precision))
     reporter = report.reporter(spec)
     restorer_names = {spec.restorer_of(label) for label in spec.rows} - {None}
     if restorer_file is not None and len(restorer_names) != 1:
         raise ValueError(f"--restorer-file gives one restorer, but {spec.name} needs "
                          f"{len(restorer_names)} ({', '.join(sorted(restorer_names)) or 'none: a training-free defense'})"
                          f"; ship them or let the table train them.")
-    log(f"== {spec.title} | scale: {scale.name} ({scale.note}) | data: {run.source} | seed {seed}")
+    log(f"== {spec.title} | scale: {scale.name} ({scale.note}) | data: {run.source} | seed {seed} | "
+        f"training precision {run.precision}")
     run.load_data()
 
     t = time.time()
@@ -156,6 +160,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     run.meta.update(reporter.meta(long_rows))
     run.meta.update({
         "table": spec.name, "title": spec.title, "paper": spec.source, "scale": scale.as_dict(), "seed": seed,
+        "precision": {"training": run.precision, "attacks_and_evaluation": "float32"},
         "data_source": run.source, "columns": run.columns,
         "targets": target_records,
         "restorer": _restorer_meta(spec, restorer_records),

@@ -35,6 +35,9 @@ def parser(description: str) -> argparse.ArgumentParser:
                    help="use this trained restorer (.keras) instead of training one (e.g. one trained "
                         "on a GPU by reproduce/train_restorer.py)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--precision", default="float32", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
+                   help="dtype policy models are trained in (auto: mixed_bfloat16 on a CPU with AMX/AVX512-BF16, "
+                        "mixed_float16 on a GPU, else float32); attacks and evaluation always run in float32")
     return p
 
 
@@ -53,7 +56,7 @@ def main_for(spec_name: str, argv=None) -> dict:
     try:
         return run_table(spec, get_scale(args.scale, spec), data_dir=args.data_dir, out_dir=out, cache_dir=args.cache_dir,
                          seed=args.seed, columns=args.attacks, ship=args.ship,
-                         restorer_file=args.restorer_file, progress=not args.quiet)
+                         restorer_file=args.restorer_file, progress=not args.quiet, precision=args.precision)
     except (ValueError, FileNotFoundError, PermissionError) as e:
         print(f"{Path(sys.argv[0]).name}: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None

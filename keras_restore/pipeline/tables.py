@@ -55,6 +55,14 @@ class Row:
     options: dict = field(default_factory=dict)
 
 
+PRETTY = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+
+
+def by_column(values: dict, columns=COLUMNS) -> dict:
+    """Printed success rates, one tuple per row label in the order of ``columns`` -> row -> column -> value."""
+    return {label: dict(zip(columns, row)) for label, row in values.items()}
+
+
 def rows(targets: dict, restorer: str | None = None, *, defense: str = "deep_image_restoration",
          trained_for: dict | None = None, **options) -> dict:
     """Rows with one defense (and restorer) for every target: label -> :class:`Row`."""
@@ -120,17 +128,22 @@ class TableSpec:
         return set(self.trained_for(label).values()) <= set(self.targets.values())
 
 
-TABLE4 = TableSpec(
-    name="table4_mnist",
-    title="Table 4: Success rate (%) of the defense system on MNIST",
-    dataset="mnist",
-    rows=rows({"M1": "m1", "M2": "m2"}, "restorer_mnist"),
-    paper={
-        "M1": {"FGSM": 98.96, "BIM": 99.31, "PGD": 99.54, "DFA": 99.3, "CWA": 99.9, "SPA": 97.51},
-        "M2": {"FGSM": 99.12, "BIM": 99.63, "PGD": 99.82, "DFA": 99.51, "CWA": 96.53, "SPA": 97.51},
-    },
-    paper_accuracy={"M1": 99.0, "M2": 97.4},
-)
+def paper000_table(number: int, dataset: str, targets: dict, restorer: str, paper: dict, figure: str, *,
+                    transfer_of: "TableSpec | None" = None, **fields) -> TableSpec:
+    """One of papers/000 Tables 4-7: success rate per target and attack; a transfer table (6, 7)
+    restores with the restorer trained for ``transfer_of``'s targets only."""
+    kind, stem = ("Transferability", "transfer_") if transfer_of is not None else ("Success rate", "")
+    return TableSpec(
+        name=f"table{number}_{stem}{dataset}", dataset=dataset,
+        title=f"Table {number}: {kind} (%) of the defense system on {PRETTY[dataset]}",
+        rows=rows(targets, restorer, trained_for=None if transfer_of is None else transfer_of.targets),
+        paper=by_column(paper), figure=figure, **fields)
+
+
+TABLE4 = paper000_table(4, "mnist", {"M1": "m1", "M2": "m2"}, "restorer_mnist",
+                        {"M1": (98.96, 99.31, 99.54, 99.3, 99.9, 97.51),
+                         "M2": (99.12, 99.63, 99.82, 99.51, 96.53, 97.51)}, "Fig. 4",
+                        paper_accuracy={"M1": 99.0, "M2": 97.4})
 
 
 # CIFAR-10 on a 2-core CPU: the paper states no epochs; these are what fits the budget
@@ -183,46 +196,21 @@ _MNIST_TRANSFER_SCALES = {
     "paper": {"target_epochs": {"lenet5": 20, "alexnet_mnist": 20, "m1": 5, "m2": 15}},
 }
 
-TABLE5 = TableSpec(
-    name="table5_cifar10",
-    title="Table 5: Success rate (%) of the defense system on CIFAR-10",
-    dataset="cifar10",
-    rows=rows({"Dense-Net": "densenet121_cifar10", "Mobile-Net": "mobilenet_cifar10"}, "restorer_cifar10"),
-    paper={
-        "Dense-Net": {"FGSM": 84.95, "BIM": 87.38, "PGD": 85.56, "DFA": 87.62, "CWA": 94.66, "SPA": 81.31},
-        "Mobile-Net": {"FGSM": 86.13, "BIM": 86.23, "PGD": 85.34, "DFA": 86.29, "CWA": 93.0, "SPA": 62.53},
-    },
-    paper_accuracy={"Dense-Net": 80.0, "Mobile-Net": 80.0},   # "above 80%" (Sec. 4.4)
-    scale_overrides=_CIFAR_SCALES,
-    figure="Fig. 5",
-)
+TABLE5 = paper000_table(5, "cifar10", {"Dense-Net": "densenet121_cifar10", "Mobile-Net": "mobilenet_cifar10"},
+                        "restorer_cifar10", {"Dense-Net": (84.95, 87.38, 85.56, 87.62, 94.66, 81.31),
+                                             "Mobile-Net": (86.13, 86.23, 85.34, 86.29, 93.0, 62.53)}, "Fig. 5",
+                        paper_accuracy={"Dense-Net": 80.0, "Mobile-Net": 80.0},   # "above 80%" (Sec. 4.4)
+                        scale_overrides=_CIFAR_SCALES)
 
-TABLE6 = TableSpec(
-    name="table6_transfer_mnist",
-    title="Table 6: Transferability (%) of the defense system on MNIST",
-    dataset="mnist",
-    rows=rows({"LeNet": "lenet5", "AlexNet": "alexnet_mnist"}, "restorer_mnist", trained_for=TABLE4.targets),
-    paper={
-        "LeNet": {"FGSM": 97.45, "BIM": 97.96, "PGD": 97.66, "DFA": 97.96, "CWA": 100.0, "SPA": 94.91},
-        "AlexNet": {"FGSM": 98.47, "BIM": 97.75, "PGD": 98.26, "DFA": 99.28, "CWA": 98.26, "SPA": 97.51},
-    },
-    scale_overrides=_MNIST_TRANSFER_SCALES,
-    figure="Fig. 6",
-)
+TABLE6 = paper000_table(6, "mnist", {"LeNet": "lenet5", "AlexNet": "alexnet_mnist"}, "restorer_mnist",
+                        {"LeNet": (97.45, 97.96, 97.66, 97.96, 100.0, 94.91),
+                         "AlexNet": (98.47, 97.75, 98.26, 99.28, 98.26, 97.51)}, "Fig. 6",
+                        transfer_of=TABLE4, scale_overrides=_MNIST_TRANSFER_SCALES)
 
-TABLE7 = TableSpec(
-    name="table7_transfer_cifar10",
-    title="Table 7: Transferability (%) of the defense system on CIFAR-10",
-    dataset="cifar10",
-    rows=rows({"VGG19": "vgg19_cifar10", "ResNet": "resnet_cifar10"}, "restorer_cifar10",
-              trained_for=TABLE5.targets),
-    paper={
-        "VGG19": {"FGSM": 88.64, "BIM": 89.39, "PGD": 89.02, "DFA": 88.76, "CWA": 94.65, "SPA": 64.9},
-        "ResNet": {"FGSM": 89.29, "BIM": 87.57, "PGD": 85.58, "DFA": 89.95, "CWA": 94.58, "SPA": 65.87},
-    },
-    scale_overrides=_CIFAR_SCALES,
-    figure="Fig. 7",
-)
+TABLE7 = paper000_table(7, "cifar10", {"VGG19": "vgg19_cifar10", "ResNet": "resnet_cifar10"}, "restorer_cifar10",
+                        {"VGG19": (88.64, 89.39, 89.02, 88.76, 94.65, 64.9),
+                         "ResNet": (89.29, 87.57, 85.58, 89.95, 94.58, 65.87)}, "Fig. 7",
+                        transfer_of=TABLE5, scale_overrides=_CIFAR_SCALES)
 
 
 # ------------------------------------------------------------------ CRU-Net (papers/001)
@@ -274,52 +262,40 @@ _CRUNET_CIFAR_SCALES = {
 }
 
 
-def _paper_rows(*rows) -> dict:
-    """``(column, row label, no attack, no defense, CRU-Net defense)`` tuples, one per printed
-    line of papers/001 Tables 2-5 -> ``paper_accuracies`` (row -> column -> fractions)."""
-    out = {}
-    for column, label, *values in rows:
-        out.setdefault(label, {})[column] = dict(zip(ACCURACY_KEYS, values))
-    return out
+def _paper_rows(rows: dict) -> dict:
+    """One printed table of papers/001 Tables 2-5 -> ``paper_accuracies`` (row -> column -> fractions).
+    ``rows``: label -> (no attack, no defense per CRU-Net column, CRU-Net defense per column)."""
+    return {label: {col: dict(zip(ACCURACY_KEYS, (clean, none, defended)))
+                    for col, none, defended in zip(CRUNET_COLUMNS, no_defense, defense)}
+            for label, (clean, no_defense, defense) in rows.items()}
 
 
-# papers/001 Table 2 (MNIST, white-box), as printed.
-_CRUNET_T2 = _paper_rows(
-    ("FGSM", "A-Net", 0.9935, 0.2244, 0.9935), ("FGSM", "B-Net", 0.9939, 0.1844, 0.9939),
-    ("R-FGSM", "A-Net", 0.9935, 0.1315, 0.9937), ("R-FGSM", "B-Net", 0.9939, 0.1011, 0.9940),
-    ("PGD", "A-Net", 0.9935, 0.1264, 0.9933), ("PGD", "B-Net", 0.9939, 0.1378, 0.9937),
-    ("DFA", "A-Net", 0.9935, 0.4297, 0.9934), ("DFA", "B-Net", 0.9939, 0.4097, 0.9938),
-    ("CWA", "A-Net", 0.9935, 0.5050, 0.9930), ("CWA", "B-Net", 0.9939, 0.5050, 0.9935),
-    ("SPA", "A-Net", 0.9935, 0.0512, 0.9931), ("SPA", "B-Net", 0.9939, 0.0732, 0.9939),
-)
+# Columns: FGSM, R-FGSM, PGD, DFA, CWA, SPA (CRUNET_COLUMNS); values as printed (fractions).
+# papers/001 Table 2 (MNIST, white-box).
+_CRUNET_T2 = _paper_rows({
+    "A-Net": (0.9935, (0.2244, 0.1315, 0.1264, 0.4297, 0.5050, 0.0512), (0.9935, 0.9937, 0.9933, 0.9934, 0.9930, 0.9931)),
+    "B-Net": (0.9939, (0.1844, 0.1011, 0.1378, 0.4097, 0.5050, 0.0732), (0.9939, 0.9940, 0.9937, 0.9938, 0.9935, 0.9939)),
+})
 # papers/001 Table 3 (CIFAR-10, white-box; its caption says "MNIST", its rows are D-Net / M-Net).
-_CRUNET_T3 = _paper_rows(
-    ("FGSM", "D-Net", 0.8330, 0.1370, 0.8310), ("FGSM", "M-Net", 0.8230, 0.1820, 0.8170),
-    ("R-FGSM", "D-Net", 0.8330, 0.1520, 0.8360), ("R-FGSM", "M-Net", 0.8230, 0.3360, 0.7970),
-    ("PGD", "D-Net", 0.8330, 0.1260, 0.7990), ("PGD", "M-Net", 0.8230, 0.4200, 0.7990),
-    ("DFA", "D-Net", 0.8330, 0.2610, 0.8340), ("DFA", "M-Net", 0.8230, 0.2310, 0.8100),
-    ("CWA", "D-Net", 0.8330, 0.5470, 0.8100), ("CWA", "M-Net", 0.8230, 0.6500, 0.7880),
-    ("SPA", "D-Net", 0.8330, 0.0720, 0.8230), ("SPA", "M-Net", 0.8230, 0.0540, 0.8040),
-)
+_CRUNET_T3 = _paper_rows({
+    "D-Net": (0.8330, (0.1370, 0.1520, 0.1260, 0.2610, 0.5470, 0.0720), (0.8310, 0.8360, 0.7990, 0.8340, 0.8100, 0.8230)),
+    "M-Net": (0.8230, (0.1820, 0.3360, 0.4200, 0.2310, 0.6500, 0.0540), (0.8170, 0.7970, 0.7990, 0.8100, 0.7880, 0.8040)),
+})
 # papers/001 Table 4 (MNIST, black-box): "A-net/B-net" = examples made on A-net, restored by the
 # CRU-Net trained for B-net, classified by A-net.
-_CRUNET_T4 = _paper_rows(
-    ("FGSM", "A-net/B-net", 0.9935, 0.2244, 0.9866), ("FGSM", "B-net/A-net", 0.9939, 0.1844, 0.9890),
-    ("R-FGSM", "A-net/B-net", 0.9935, 0.1315, 0.9911), ("R-FGSM", "B-net/A-net", 0.9939, 0.1011, 0.9923),
-    ("PGD", "A-net/B-net", 0.9935, 0.1264, 0.9799), ("PGD", "B-net/A-net", 0.9939, 0.1378, 0.9811),
-    ("DFA", "A-net/B-net", 0.9935, 0.4297, 0.9922), ("DFA", "B-net/A-net", 0.9939, 0.4097, 0.9925),
-    ("CWA", "A-net/B-net", 0.9935, 0.5050, 0.9821), ("CWA", "B-net/A-net", 0.9939, 0.5050, 0.9830),
-    ("SPA", "A-net/B-net", 0.9935, 0.0512, 0.9913), ("SPA", "B-net/A-net", 0.9939, 0.0732, 0.9915),
-)
+_CRUNET_T4 = _paper_rows({
+    "A-net/B-net": (0.9935, (0.2244, 0.1315, 0.1264, 0.4297, 0.5050, 0.0512),
+                    (0.9866, 0.9911, 0.9799, 0.9922, 0.9821, 0.9913)),
+    "B-net/A-net": (0.9939, (0.1844, 0.1011, 0.1378, 0.4097, 0.5050, 0.0732),
+                    (0.9890, 0.9923, 0.9811, 0.9925, 0.9830, 0.9915)),
+})
 # papers/001 Table 5 (CIFAR-10, black-box).
-_CRUNET_T5 = _paper_rows(
-    ("FGSM", "D-net/M-net", 0.8330, 0.1370, 0.8230), ("FGSM", "M-net/D-net", 0.8230, 0.1820, 0.7857),
-    ("R-FGSM", "D-net/M-net", 0.8330, 0.1520, 0.8278), ("R-FGSM", "M-net/D-net", 0.8230, 0.3360, 0.7767),
-    ("PGD", "D-net/M-net", 0.8330, 0.1260, 0.7893), ("PGD", "M-net/D-net", 0.8230, 0.4200, 0.7854),
-    ("DFA", "D-net/M-net", 0.8330, 0.2610, 0.8921), ("DFA", "M-net/D-net", 0.8230, 0.2310, 0.7953),
-    ("CWA", "D-net/M-net", 0.8330, 0.5470, 0.7999), ("CWA", "M-net/D-net", 0.8230, 0.6500, 0.7689),
-    ("SPA", "D-net/M-net", 0.8330, 0.0720, 0.8045), ("SPA", "M-net/D-net", 0.8230, 0.0540, 0.7989),
-)
+_CRUNET_T5 = _paper_rows({
+    "D-net/M-net": (0.8330, (0.1370, 0.1520, 0.1260, 0.2610, 0.5470, 0.0720),
+                    (0.8230, 0.8278, 0.7893, 0.8921, 0.7999, 0.8045)),
+    "M-net/D-net": (0.8230, (0.1820, 0.3360, 0.4200, 0.2310, 0.6500, 0.0540),
+                    (0.7857, 0.7767, 0.7854, 0.7953, 0.7689, 0.7989)),
+})
 # papers/001 Tables 6 and 7: SSIM and PSNR between original and restored examples, per attack
 # ("S.A." in the tables is the spatial attack, our SPA column), as printed.
 _CRUNET_T6 = {

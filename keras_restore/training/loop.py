@@ -42,6 +42,9 @@ class TrainConfig:
     learning_rate: float = 1e-3
     val_fraction: float = 0.05
     seed: int = 0
+    # Keras dtype policy the model is *built and trained* in (keras_restore.runtime.PRECISIONS);
+    # the trained weights are used in float32 afterwards (float32_copy).
+    precision: str = "float32"
 
     def __post_init__(self):
         check_positive_int(self.epochs, "epochs")
@@ -50,12 +53,37 @@ class TrainConfig:
             raise ValueError(f"`learning_rate` must be in (0, 1), got {self.learning_rate!r}.")
         if not (0 <= float(self.val_fraction) < 0.5):
             raise ValueError(f"`val_fraction` must be in [0, 0.5), got {self.val_fraction!r}.")
+        from keras_restore.runtime import PRECISIONS
+
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"`precision` must be one of {', '.join(PRECISIONS)}, got {self.precision!r}.")
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
 RESTORER_DEFAULTS = TrainConfig(epochs=4, batch_size=32, learning_rate=1e-3)
+
+
+def build_model(build, config: TrainConfig):
+    """``build()`` under ``config.precision`` (the dtype policy the model trains in)."""
+    from keras_restore.runtime import precision_scope
+
+    with precision_scope(config.precision):
+        return build()
+
+
+def float32_copy(model, build):
+    """``model``'s weights in a float32 model made by ``build()`` (mixed-precision models keep float32
+    variables, so the weights are the same numbers); ``model`` itself when it is float32 already."""
+    from keras_restore.runtime import precision_scope
+
+    if model.dtype_policy.name == "float32":
+        return model
+    with precision_scope("float32"):
+        fresh = build()
+    fresh.set_weights(model.get_weights())
+    return fresh
 
 
 def make_dataset(x, y, batch_size: int, *, seed: int | None = None, shuffle: bool = True):
@@ -91,9 +119,14 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
     n_val = split(len(x), config.val_fraction)
     n_tr = len(x) - n_val
     take = (lambda a, s: a[s]) if not isinstance(y, tuple) else (lambda a, s: tuple(t[s] for t in a))
-    train = make_dataset(x[:n_tr], take(y, slice(0, n_tr)), config.batch_size, seed=config.seed)
-    val = (make_dataset(x[n_tr:], take(y, slice(n_tr, None)), config.batch_size, shuffle=False)
-           if n_val else None)
+    if keras.backend.backend() == "tensorflow":
+        train = make_dataset(x[:n_tr], take(y, slice(0, n_tr)), config.batch_size, seed=config.seed)
+        val = (make_dataset(x[n_tr:], take(y, slice(n_tr, None)), config.batch_size, shuffle=False)
+               if n_val else None)
+        fit_kwargs = {"shuffle": False}   # tf.data shuffles (seeded)
+    else:   # Keras 3 on JAX/PyTorch without TensorFlow (e.g. a GPU machine): NumPy input, Keras shuffles
+        train, val = x[:n_tr], ((x[n_tr:], take(y, slice(n_tr, None))) if n_val else None)
+        fit_kwargs = {"y": take(y, slice(0, n_tr)), "batch_size": config.batch_size, "shuffle": True}
     callbacks = list(callbacks)
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
@@ -108,12 +141,13 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         callbacks.append(best)
     start = time.time()
     hist = model.fit(train, epochs=config.epochs, validation_data=val, callbacks=callbacks, verbose=verbose,
-                     shuffle=False)   # tf.data shuffles (seeded)
+                     **fit_kwargs)
     record = {
         "config": config.as_dict(),
         "n_train": int(n_tr),
         "n_val": int(n_val),
-        "input": "tf.data: seeded index shuffle each epoch, batch, gather, prefetch",
+        "input": ("tf.data: seeded index shuffle each epoch, batch, gather, prefetch"
+                  if keras.backend.backend() == "tensorflow" else f"NumPy arrays, Keras shuffle ({keras.backend.backend()})"),
         "history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
         "seconds": round(time.time() - start, 1),
     }

@@ -53,7 +53,7 @@ def write_json(path, obj) -> Path:
 def write_csv(path, rows: list[dict], columns: list[str] | None = None) -> Path:
     if not rows:
         raise ValueError(f"No rows to write to {path}; refusing to write an empty table.")
-    columns = columns or list(rows[0])
+    columns = columns or list(dict.fromkeys(k for row in rows for k in row))   # every row's keys, in order
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

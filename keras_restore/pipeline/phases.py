@@ -254,3 +254,49 @@ class Run:
         row = self.spec.rows[label]
         return build_defense(row.defense, classifier, dataset=self.spec.dataset, fast=fast,
                              **({"restorer": restorer} if restorer is not None else {}), **row.options)
+
+    # ---------------------------------------------------------------- adaptive (beside Phase V)
+    def adaptive(self, label: str, model, defense, x, y, x_pgd=None):
+        """Row ``label`` under the papers' protocol and under an adaptive attack, on the same images.
+
+        ``oblivious_accuracy``: PGD (the dataset's defaults: the paper's eps) made on the bare
+        classifier, then classified through the defense (``x_pgd``: those examples when the table
+        already made them; else made here, cached). ``adaptive_accuracy``: APGD-CE then APGD-T
+        (:func:`keras_restore.evaluation.adaptive`) through ``defense.model``, BPDA where a step
+        declares it. Returns a JSON-serialisable dict."""
+        from keras_restore import attacks
+        from keras_restore.evaluation import adaptive
+        from keras_restore.metrics import accuracy
+
+        s = self.scale
+        pgd = {**attacks.default_params("pgd", self.spec.dataset), **s.attack_overrides.get("pgd", {})}
+        eps, norm = float(pgd["eps"]), pgd["norm"]
+        if x_pgd is None:
+            x_pgd, _ = self.attack(model, "pgd", x, y, tag=f"{label}-adaptive-oblivious")
+        oblivious = accuracy(model, defense.restore(x_pgd), y, 256)
+        params = {"eps": eps, "norm": norm, "n_iter": s.adaptive_iter, "n_target_classes": s.adaptive_targets,
+                  "attacks": ["apgd-ce", "apgd-t"]}
+        seed = int(io.key(self.seed, label, "adaptive"), 16) % (2**31)
+        key = io.key(io.fingerprint(defense.model), defense.describe(), params, self.source,
+                     hashlib.sha256(x.tobytes()).hexdigest(), seed)
+        start = time.time()
+
+        def make(_ckpt):
+            res = adaptive(defense, x, y, eps=eps, norm=norm, n_iter=s.adaptive_iter,
+                           n_target_classes=s.adaptive_targets, seed=seed, dataset=self.spec.dataset)
+            return ({"x_adv": res.x_adv, "robust": res.robust},
+                    {"accuracy": res.accuracy, "clean_accuracy": res.clean_accuracy, "per_attack": res.per_attack,
+                     "attack_of": res.attack_of, "record": res.record})
+
+        _, record, hit = self.cache.cached("attacks", f"{label}-adaptive-{key}", make)
+        out = {"target": label, "defense": self.spec.rows[label].defense, "restorer": self.spec.restorer_of(label),
+               "eps": eps, "norm": norm, "n_images": int(len(x)), "clean_defended_accuracy": record["clean_accuracy"],
+               "oblivious_accuracy": oblivious, "adaptive_accuracy": record["accuracy"],
+               "adaptive_minus_oblivious": record["accuracy"] - oblivious,
+               "adaptive_per_attack": record["per_attack"], "adaptive_params": params, "adaptive_seed": seed,
+               "adaptive_cached": hit, "adaptive_seconds": round(time.time() - start, 1),
+               "oblivious_attack": {"attack": "pgd", "made_on": "the bare classifier", **pgd}}
+        self.log(f"[adaptive] {label}: defended clean {out['clean_defended_accuracy']:.1f}% | oblivious PGD "
+                 f"{oblivious:.1f}% | adaptive APGD-CE+T {out['adaptive_accuracy']:.1f}% (eps {eps:g}, "
+                 f"{len(x)} images{', cached' if hit else ''})")
+        return out

@@ -160,6 +160,27 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+ADAPTIVE_DEFINITION = (
+    "oblivious_accuracy: % of the first n_adaptive evaluation images classified correctly through the defense "
+    "after PGD made on the bare classifier (the papers' protocol; the dataset's PGD defaults, eps as in the "
+    "paper); adaptive_accuracy: % of the same images classified correctly through the defense after APGD-CE "
+    "then APGD-T (Croce & Hein 2020) taken through the whole defense (keras_restore.evaluation.adaptive; BPDA "
+    "where a preprocessing step declares it), per-image worst case; clean_defended_accuracy: clean images "
+    "through the defense. In the table CSV: PGD_oblivious_acc / PGD_adaptive_acc beside the paper's columns.")
+
+
+def add_adaptive(wide: list[dict], adaptive_rows: list[dict]):
+    """Put each row's oblivious and adaptive accuracy beside the paper's columns: on the target's row
+    (success-rate tables) or on its PGD row (accuracy tables, rows = (attack, target))."""
+    by_target = {r["target"]: r for r in adaptive_rows}
+    for row in wide:
+        a = by_target.get(row.get("target"))
+        if a is None or row.get("attack", "PGD") != "PGD":
+            continue
+        row.update({"PGD_oblivious_acc": a["oblivious_accuracy"], "PGD_adaptive_acc": a["adaptive_accuracy"],
+                    "adaptive_n_images": a["n_images"], "adaptive_eps": a["eps"]})
+
+
 # ------------------------------------------------------------------ reporters
 class SuccessRateReporter:
     """papers/000 Tables 4-7: success rate per (target, attack); CSV rows = targets; bar chart (Figs. 4-7)."""

@@ -151,10 +151,20 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
             log(reporter.log_line(label, col, metrics, row))
     run.meta["timings"]["phase5_evaluate_s"] = round(time.time() - t, 1)
 
+    t = time.time()
+    adaptive_rows = []
+    if scale.n_adaptive > 0:   # the papers' protocol beside an adaptive attack, same images
+        for label, model in targets.items():
+            idx = eval_sets[label][: scale.n_adaptive]
+            x_pgd = adv_sets[label, "PGD"][: len(idx)] if (label, "PGD") in adv_sets else None
+            adaptive_rows.append(run.adaptive(label, model, defenses[label], run.x_test[idx], run.y_test[idx], x_pgd))
+    run.meta["timings"]["adaptive_s"] = round(time.time() - t, 1)
+
     wall = round(time.time() - t0, 1)
     for row in long_rows:
         row["run_wall_seconds"] = wall
     wide = reporter.wide(spec, long_rows, run.columns, target_records)
+    report.add_adaptive(wide, adaptive_rows)
     if spec.eval_images == "first":
         run.meta["eval_selection"] = "the first n_eval test images (indices 0..n_eval-1), whatever the target predicts"
     run.meta.update(reporter.meta(long_rows))
@@ -167,6 +177,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         "defenses": {label: d.describe() for label, d in defenses.items()},
         "attacks": {f"{label}/{col}": v for (label, col), v in attack_info.items()},
         "eval_images": {label: int(len(idx)) for label, idx in eval_sets.items()},
+        "adaptive": {"definition": report.ADAPTIVE_DEFINITION, "rows": adaptive_rows},
         "clean_through_restorer_accuracy": clean_restored,
         "metric_definitions": report.metric_definitions(spec),
         "versions": io.versions(), "machine": {"cpu": report.cpu_name(), "cores": os.cpu_count()},
@@ -175,6 +186,8 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     out = Path(out_dir)
     io.write_csv(out / f"{spec.name}.csv", wide)
     io.write_csv(out / f"{spec.name}_long.csv", long_rows)
+    if adaptive_rows:
+        io.write_csv(out / f"{spec.name}_adaptive.csv", adaptive_rows)
     io.write_json(out / f"{spec.name}.meta.json", run.meta)
     figures.examples_figure(examples, out / f"{spec.name}_examples.png", spec)
     reporter.figure(long_rows, out / f"{spec.name}_bars.png", spec)

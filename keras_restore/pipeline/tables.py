@@ -160,6 +160,7 @@ _CIFAR_SCALES = {
     "quick": {"target_epochs": {"densenet121_cifar10": 1, "mobilenet_cifar10": 1, "vgg19_cifar10": 1,
                                 "resnet_cifar10": 1},
               "target_train_limit": 1000, "n_pairs": 120, "restorer_epochs": 1, "n_eval": 20,
+              "n_adaptive": 10, "adaptive_iter": 5, "adaptive_targets": 2,
               "attack_overrides": _CIFAR_QUICK_ATTACKS,
               "note": "CI smoke test: 1,000 training images, 1 epoch, 120 pairs, 20 test images per "
                       "attack; numbers are not a reproduction."},
@@ -167,6 +168,7 @@ _CIFAR_SCALES = {
                                  "resnet_cifar10": 3},
                "target_lr": {"vgg19_cifar10": 1e-4},
                "n_pairs": 8000, "restorer_epochs": 8, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS,
+               "n_adaptive": 100,
                "note": ("Shipped models from saved_models/ (trained at --retrain scale, see their manifest "
                         "entries); 200 test images per attack." if scale == "default" else
                         "Everything trained on this machine's CPU: targets 1-5 epochs, 8,000 training "

@@ -11,7 +11,7 @@ from keras_restore.pipeline import TABLES, get_scale, run_table
 from keras_restore.pipeline.tables import TABLE4
 
 MICRO = dataclasses.replace(get_scale("quick"), name="micro", target_epochs={"m1": 1, "m2": 1},
-                            target_train_limit=2000, n_pairs=48, n_eval=24)
+                            target_train_limit=2000, n_pairs=48, n_eval=24, n_adaptive=12, adaptive_iter=10)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,23 @@ def test_outputs_in_paper_shape(first_run):
     assert meta["scale"]["name"] == "micro" and meta["seed"] == 0 and "MNIST" in meta["data_source"]
     assert (d / "out" / "table4_mnist_examples.png").stat().st_size > 1000
     assert (d / "out" / "table4_mnist_bars.png").stat().st_size > 1000
+
+
+def test_adaptive_beside_the_papers_protocol(first_run):
+    """Each row gets the oblivious (PGD on the bare target, then restored) and the adaptive (APGD through
+    the defense) accuracy on the same images; the adaptive attack is at least as strong here."""
+    d, res = first_run
+    rows = list(csv.DictReader(open(d / "out" / "table4_mnist.csv")))
+    adaptive = {r["target"]: r for r in csv.DictReader(open(d / "out" / "table4_mnist_adaptive.csv"))}
+    meta = json.loads((d / "out" / "table4_mnist.meta.json").read_text())
+    for r in rows:
+        a = adaptive[r["target"]]
+        assert r["PGD_oblivious_acc"] == a["oblivious_accuracy"] and r["PGD_adaptive_acc"] == a["adaptive_accuracy"]
+        assert int(a["n_images"]) == 12 and float(a["eps"]) == pytest.approx(0.3)
+        assert float(a["adaptive_accuracy"]) <= float(a["oblivious_accuracy"])
+        assert float(a["adaptive_accuracy"]) <= float(a["clean_defended_accuracy"])
+    assert meta["adaptive"]["rows"][0]["adaptive_params"]["attacks"] == ["apgd-ce", "apgd-t"]
+    assert "oblivious_accuracy" in meta["adaptive"]["definition"]
 
 
 def test_pgd_beats_the_undefended_target(first_run):

@@ -269,9 +269,11 @@ def test_export_restorer_alone(tmp_path):
 
 
 def test_real_table1_restorer_with_clip_layer_exports(tmp_path):
-    """The registry's restorer_mnist (16 M parameters, ends in the custom Clip layer) + M1."""
+    """The registry's restorer_mnist (16 M parameters, ends in the built-in ReLU(max_value=1) clip) + M1."""
+    from keras_restore.models.layers import is_unit_clip
+
     restorer, classifier = models.build("restorer_mnist"), models.build("m1")
-    assert isinstance(restorer.layers[-1], Clip)
+    assert is_unit_clip(restorer.layers[-1]) and type(restorer.layers[-1]) is keras.layers.ReLU
     path = ex.export_defended(restorer, classifier, tmp_path / "defended")
     served = tf.saved_model.load(str(path))
     x = images(2)

@@ -129,7 +129,8 @@ def test_structure_follows_section4(mnist_net):
     # Same-level skip: decoder level 1 concatenates the upsampled maps with encoder level 1.
     skip_inputs = {t._keras_history.operation.name for t in get("dec1_concat").input}
     assert skip_inputs == {"dec1_up_lrelu", "enc1_db2_fuse_lrelu"}
-    assert isinstance(layers[-1], models.Clip) and isinstance(layers[-2], keras.layers.Add)
+    assert models.layers.is_unit_clip(layers[-1]) and type(layers[-1]) is keras.layers.ReLU   # built-in clip to [0, 1]
+    assert isinstance(layers[-2], keras.layers.Add)
 
 
 def test_generic_builder_other_depths():

@@ -365,6 +365,8 @@ TABLE4_FEATURE_SQUEEZING = TableSpec(
     rows=rows(TABLE4.targets, defense="feature_squeezing", bits=1, median=2),
     paper={},
     paper_accuracy=TABLE4.paper_accuracy,
+    # no restorer: AutoAttack's standard budget on 200 images is cheap here (M1/M2 alone)
+    scale_overrides={scale: {"n_adaptive": 200, "adaptive_iter": 100} for scale in ("default", "retrain")},
     source="Xu, Evans & Qi 2018, Feature Squeezing (NDSS), under papers/000's Table 4 protocol",
 )
 

@@ -74,17 +74,22 @@ class CsvTable:
     rows: list[dict[str, str]]
 
 
-def read_csv(path: Path) -> CsvTable:
-    """Read a CSV with a header row; raise :class:`SiteInputError` naming the file if it is bad."""
-    path = Path(path)
+def _read_text(path: Path, encoding: str) -> str:
+    """The file's text; a :class:`SiteInputError` naming the file when it is missing, unreadable or not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding=encoding)
     except FileNotFoundError:
         raise SiteInputError(f"{path}: file not found") from None
     except UnicodeDecodeError as e:
         raise SiteInputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except OSError as e:
         raise SiteInputError(f"{path}: cannot be read ({e.strerror or e})") from None
+
+
+def read_csv(path: Path) -> CsvTable:
+    """Read a CSV with a header row; raise :class:`SiteInputError` naming the file if it is bad."""
+    path = Path(path)
+    text = _read_text(path, "utf-8-sig")
     if not text.strip():
         raise SiteInputError(f"{path}: empty file (no header row)")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -112,14 +117,7 @@ def read_csv(path: Path) -> CsvTable:
 def read_json(path: Path) -> dict:
     """Read a JSON object; raise :class:`SiteInputError` naming the file if it is bad."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SiteInputError(f"{path}: file not found") from None
-    except UnicodeDecodeError as e:
-        raise SiteInputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise SiteInputError(f"{path}: cannot be read ({e.strerror or e})") from None
+    text = _read_text(path, "utf-8")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:

@@ -29,7 +29,7 @@ papers/000 a *success rate*, restored / original accuracy, not an accuracy).
 
 Scales (recorded in ``adaptive_robustness.meta.json``). The cost is set by the restorers: one
 input gradient through ``restorer_mnist`` -> M1 takes ~80 ms on this 2-core CPU (M1 alone ~1 ms), so
-AutoAttack's standard settings on 500 images would take about 4 hours for that row alone.
+AutoAttack's standard settings on 500 images would take over two hours for that row alone.
 
 * ``--quick``: CI smoke run: 50 MNIST / 20 CIFAR-10 images (restorer rows 20 / 10), 10 iterations,
   3 target classes, PGD cut to 10 / 5 steps, a 3-point eps curve, checks on 20 / 10 images. Every
@@ -116,8 +116,8 @@ SCALES = {
         "note": "AutoAttack's standard settings (100 iterations, 1 restart, 9 target classes) on the last 500 MNIST "
                 "/ 200 CIFAR-10 test images for the bare classifiers and feature squeezing. The four rows with a "
                 "restorer network (12-30 input gradients per second here, against 70-1,150 without) use 100 images "
-                "and 50 iterations (the issue's fallback for CIFAR-10, applied to every restorer row): at the "
-                "standard settings restorer_mnist -> M1 alone would take about 4 hours on this CPU. Their masking "
+                "and 50 iterations (the fallback planned for slow CIFAR-10 rows, applied to every restorer row): at the "
+                "standard settings restorer_mnist -> M1 alone would take over two hours on this CPU. Their masking "
                 "checks use the first 50 of those images. Eps curves: 25 APGD-CE iterations per point.",
         "datasets": {
             "mnist": dict(n_images=500, n_iter=100, n_target_classes=9, pgd={}, curve_n_iter=25, check_images=None,
@@ -382,7 +382,8 @@ def eps_figure(details: list[dict], csv_rows: list[dict], path):
     from keras_restore import io
 
     datasets = list(dict.fromkeys(r["dataset"] for r in csv_rows))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5.6 * len(datasets), 4.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.8 * len(datasets), 5.4), squeeze=False,
+                             constrained_layout=True)
     styles = {"none": ("black", "--"), "deep_image_restoration": ("tab:blue", "-"), "crunet": ("tab:orange", "-"),
               "feature_squeezing": ("tab:green", "-")}
     for ax, ds in zip(axes[0], datasets):
@@ -394,17 +395,18 @@ def eps_figure(details: list[dict], csv_rows: list[dict], path):
             color, ls = styles.get(r["defense"], ("gray", ":"))
             marker = "o" if r["classifier"] in ("m1", "densenet121_cifar10") else "s"
             ax.plot([e * scale for e in v["eps"]], v["accuracy"], ls, color=color, marker=marker, ms=4,
-                    label=f"{r['defense']} -> {r['classifier']} (n={r['n_images']})")
+                    label=f"{r['defense']} -> {r['classifier']} ({v['n_images']} images)")
         ax.axvline(EPS[ds] * scale, color="gray", lw=0.8, ls=":")
         ax.axhline(10, color="red", lw=0.6, ls=":")
         ax.set_xlabel("eps (L-inf" + (", x/255)" if scale > 1 else ")"))
         ax.set_ylabel("adaptive accuracy (%)")
         ax.set_ylim(-2, 102)
         ax.set_title(f"{'CIFAR-10 (JPEG copy)' if ds == 'cifar10' else 'MNIST'}: APGD through the defense", fontsize=9)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1, frameon=False)
         ax.grid(alpha=0.3)
-    fig.suptitle("Adaptive accuracy against eps (dotted: the papers' eps; red: the 10% bar of the masking check)",
-                 fontsize=9)
+    fig.suptitle("Adaptive accuracy against eps (dotted: the papers' eps, where the leaderboard is measured; red: the 10% "
+                 "bar of the masking check).\nOther eps: APGD-CE (curve_n_iter iterations) walking out from the papers' eps, "
+                 "on the images in the legend", fontsize=8)
     io.save_figure(fig, path)
     plt.close(fig)
 
@@ -466,7 +468,8 @@ def main(argv=None) -> dict:
         "columns": COLUMNS,
         "timings": {d["row"]: d["seconds"] for d in details},
         "total_compute_seconds": round(sum(r["seconds"] for r in csv_rows), 1),
-        "wall_seconds_this_run": round(time.perf_counter() - t0, 1),
+        "wall_seconds_last_invocation": round(time.perf_counter() - t0, 1),
+        "stages_loaded_from_cache_in_last_invocation": sum(sum(d["cached"].values()) for d in details),
         "machine": {"cpu_count": __import__("os").cpu_count(),
                     "note": "2-core AMD EPYC (AVX2), shared with another job using about one core"},
         "versions": io.versions(),

@@ -83,9 +83,9 @@ def cpu_supports_bf16() -> bool:
 def training_precision(policy: str | None = None) -> str:
     """The dtype policy for *training*: ``policy`` if given (``"auto"`` = choose), else
     $KERAS_RESTORE_PRECISION, else ``mixed_float16`` on a GPU, ``mixed_bfloat16`` on a CPU with
-    AMX/AVX512-BF16 (measured to give the same tables within 1 pp, ``benchmarks/precision.py``
-    and ``reproduce/results/precision/``), ``float32`` elsewhere. Attacks and evaluation always
-    run in float32: a trained model is rebuilt in float32 with the same weights
+    AMX/AVX512-BF16, ``float32`` elsewhere. Not yet measured at table scale: the table scripts
+    therefore default to ``--precision float32``, and ``"auto"`` must be asked for. Attacks and
+    evaluation always run in float32: a trained model is rebuilt in float32 with the same weights
     (:func:`keras_restore.training.float32_copy`)."""
     import tensorflow as tf
 

@@ -28,24 +28,26 @@ from keras_restore.validation import check_images, check_labels, check_positive_
 
 def compose(restorer: keras.Model, classifier: keras.Model, name: str = "defended") -> keras.Model:
     """The functional model ``classifier(restorer(x))``; gradients flow through both."""
-    return _chain([], restorer, classifier, name)
+    _check_shapes(restorer, classifier)
+    return _chain(tuple(restorer.input_shape[1:]), [restorer, classifier], name)
 
 
-def _chain(preprocessing, restorer, classifier, name):
+def _check_shapes(restorer, classifier):
     c_shape = tuple(classifier.input_shape[1:])
-    shape = tuple(restorer.input_shape[1:]) if restorer is not None else c_shape
     if restorer is not None and tuple(restorer.output_shape[1:]) != c_shape:
         raise ValueError(
             f"`restorer` outputs images of shape {tuple(restorer.output_shape[1:])} but "
             f"`classifier` expects {c_shape}; they must match."
         )
+
+
+def _chain(shape, steps, name) -> keras.Model:
+    """A functional model applying ``steps`` (layers / models) in order to an image input of ``shape``."""
     inputs = keras.Input(shape, name="image")
     x = inputs
-    for layer in preprocessing:
-        x = layer(x)
-    if restorer is not None:
-        x = restorer(x)
-    return keras.Model(inputs, classifier(x), name=name)
+    for step in steps:
+        x = step(x)
+    return keras.Model(inputs, x, name=name)
 
 
 class Defense:
@@ -85,8 +87,10 @@ class Defense:
         self.name = str(name)
         self.classifier, self.restorer, self.preprocessing = classifier, restorer, preprocessing
         self.stochastic = stochastic
-        self.model = _chain(preprocessing, restorer, classifier, name=f"{self.name}_defended")
-        self.input_shape = tuple(self.model.input_shape[1:])
+        _check_shapes(restorer, classifier)
+        self.input_shape = tuple((restorer if restorer is not None else classifier).input_shape[1:])
+        self.model = _chain(self.input_shape, [*preprocessing, *([restorer] if restorer is not None else []), classifier],
+                            name=f"{self.name}_defended")
         self.batch_size = check_positive_int(batch_size, "batch_size")
         if restorer is None:
             inference = None
@@ -99,13 +103,7 @@ class Defense:
         else:
             inference = restorer
         self._inference_restorer = inference
-        self._front = None
-        if preprocessing:
-            inputs = keras.Input(self.input_shape, name="image")
-            x = inputs
-            for layer in preprocessing:
-                x = layer(x)
-            self._front = keras.Model(inputs, x, name=f"{self.name}_preprocessing")
+        self._front = _chain(self.input_shape, preprocessing, f"{self.name}_preprocessing") if preprocessing else None
 
     # ------------------------------------------------------------------ description
     def gradients(self) -> dict:

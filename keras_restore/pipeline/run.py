@@ -15,12 +15,9 @@ import time
 from pathlib import Path
 
 from keras_restore import __version__, io, runtime
-from keras_restore.pipeline.phases import PAIR_RECIPE, Run, attack_tag, correctly_classified, eval_indices  # noqa: F401
+from keras_restore.pipeline.phases import Run, attack_tag, eval_indices
 from keras_restore.pipeline.scales import Scale
 from keras_restore.pipeline.tables import ATTACK_OF_COLUMN, TableSpec
-
-# Kept for existing imports (they live in the bottom layer now).
-save_model_atomic, fingerprint = io.save_model_atomic, io.fingerprint
 
 
 def _loss_curves(spec: TableSpec, restorer_records: dict, out: Path, log):

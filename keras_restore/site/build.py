@@ -272,8 +272,8 @@ def adaptive_pairs(columns: list[str], rows: list[dict]) -> list[tuple[str | Non
     cset = set(columns)
     pairs = []
     for a in columns:
-        if "adaptive" not in a.lower() or a.endswith(("_paper", "_delta", "_note")):
-            continue
+        if "adaptive" not in a.lower() or a.endswith(("_paper", "_delta", "_note")) or "_minus_" in a.lower():
+            continue   # a difference of two measurements (e.g. adaptive_minus_oblivious) is not one to pair
         vals = [r[a] for r in rows if r.get(a, "").strip()]
         if not vals or any(parse_number(v) is None for v in vals):
             continue

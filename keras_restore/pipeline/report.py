@@ -166,7 +166,9 @@ ADAPTIVE_DEFINITION = (
     "paper); adaptive_accuracy: % of the same images classified correctly through the defense after APGD-CE "
     "then APGD-T (Croce & Hein 2020) taken through the whole defense (keras_restore.evaluation.adaptive; BPDA "
     "where a preprocessing step declares it), per-image worst case; clean_defended_accuracy: clean images "
-    "through the defense. In the table CSV: PGD_oblivious_acc / PGD_adaptive_acc beside the paper's columns.")
+    "through the defense. In the table CSV: PGD_oblivious_acc / PGD_adaptive_acc beside the paper's columns. "
+    "paper_oblivious: the paper's own PGD number for the row (its protocol; on its images and scale), "
+    "oblivious_minus_paper = ours - paper; the papers report no adaptive attack (paper_adaptive_note).")
 
 
 def add_adaptive(wide: list[dict], adaptive_rows: list[dict]):
@@ -192,6 +194,14 @@ class SuccessRateReporter:
 
     def definitions(self) -> dict:
         return {}
+
+    def paper_protocol_value(self, spec, label: str, col: str):
+        """The paper's number for row ``label`` under attack ``col`` with its defense (the oblivious
+        protocol), and what it measures; ``(None, reason)`` where the paper prints none."""
+        value = spec.paper.get(label, {}).get(col)
+        if value is None:
+            return None, f"{spec.source} prints no {col} value for this row"
+        return value, f"success rate % (restored / original accuracy), {spec.source}"
 
     def row_columns(self, spec, label, col, metrics, x_clean, restored, trained_for) -> dict:
         """Columns of one long row beyond the common ones."""
@@ -222,6 +232,12 @@ class AccuracyReporter(SuccessRateReporter):
     loss_figures_like_papers001 = True
     rows = staticmethod(accuracy_rows)
     chart = "accuracy_chart"
+
+    def paper_protocol_value(self, spec, label: str, col: str):
+        value = _pct(spec.paper_accuracies.get(label, {}).get(col, {}).get("defense"))
+        if value is None:
+            return None, f"{spec.source} prints no {col} value for this row"
+        return value, f"accuracy % with the defense (the paper's fraction x 100), {spec.source}"
 
     def definitions(self) -> dict:
         defs = {"psnr_paper255_restored": SIMILARITY_METRICS["psnr_paper255_db"]}

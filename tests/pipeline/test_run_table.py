@@ -61,6 +61,10 @@ def test_adaptive_beside_the_papers_protocol(first_run):
         assert int(a["n_images"]) == 12 and float(a["eps"]) == pytest.approx(0.3)
         assert float(a["adaptive_accuracy"]) <= float(a["oblivious_accuracy"])
         assert float(a["adaptive_accuracy"]) <= float(a["clean_defended_accuracy"])
+        # the paper's PGD number (Table 4, success rate) beside ours, with the difference
+        assert float(a["paper_oblivious"]) == TABLE4.paper[r["target"]]["PGD"]
+        assert float(a["oblivious_minus_paper"]) == pytest.approx(
+            float(a["oblivious_accuracy"]) - float(a["paper_oblivious"]), abs=0.02)
     assert meta["adaptive"]["rows"][0]["adaptive_params"]["attacks"] == ["apgd-ce", "apgd-t"]
     assert "oblivious_accuracy" in meta["adaptive"]["definition"]
 

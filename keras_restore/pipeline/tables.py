@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from keras_restore.pipeline.scales import QUICK_ATTACKS
 from keras_restore.validation import check_choice
 
 COLUMNS = ("FGSM", "BIM", "PGD", "DFA", "CWA", "SPA")
@@ -153,9 +154,7 @@ TABLE4 = paper000_table(4, "mnist", {"M1": "m1", "M2": "m2"}, "restorer_mnist",
 # keep the attacks on DenseNet121 / VGG19 affordable.
 _CIFAR_ATTACKS = {"cw": {"binary_search_steps": 3, "max_iterations": 50},
                   "spa": {"n_angles": 11, "n_translations": 3}}
-_CIFAR_QUICK_ATTACKS = {"cw": {"binary_search_steps": 1, "max_iterations": 10},
-                        "deepfool": {"max_iter": 10},
-                        "spa": {"n_angles": 3, "n_translations": 1}}
+_CIFAR_QUICK_ATTACKS = QUICK_ATTACKS
 _CIFAR_SCALES = {
     "quick": {"target_epochs": {"densenet121_cifar10": 1, "mobilenet_cifar10": 1, "vgg19_cifar10": 1,
                                 "resnet_cifar10": 1},
@@ -231,9 +230,10 @@ CRUNET_SOURCE = "Ali et al. 2022, CRU-Net (papers/001)"
 _CRUNET_MNIST_LR = 3e-4
 _CRUNET_MNIST_SCALES = {
     "quick": {"target_epochs": {"anet": 1, "bnet": 1}, "target_train_limit": 6000, "n_pairs": 600,
-              "restorer_epochs": 1, "n_eval": 100, "restorer_lr": _CRUNET_MNIST_LR,
+              "restorer_epochs": 1, "n_eval": 50, "restorer_lr": _CRUNET_MNIST_LR,
               "note": "CI smoke test: A-net/B-net 1 epoch on 6,000 images, 600 pairs, CRU-Net 1 epoch, "
-                      "the first 100 test images per attack; numbers are not a reproduction."},
+                      "the first 50 test images per attack, CW-L2 1 x 10, DeepFool 10 iterations, spatial "
+                      "3 angles; numbers are not a reproduction."},
     **{scale: {"target_epochs": {"anet": 3, "bnet": 3}, "target_train_limit": None, "n_pairs": 6000,
                "restorer_epochs": 6, "n_eval": 500, "restorer_lr": _CRUNET_MNIST_LR,
                "attack_overrides": {"cw": {"binary_search_steps": 3, "max_iterations": 50}},

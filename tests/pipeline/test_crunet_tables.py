@@ -25,7 +25,7 @@ MICRO_ATTACKS = {"cw": {"binary_search_steps": 1, "max_iterations": 5}, "deepfoo
 # "the first n_eval correctly classified".
 MICRO = dataclasses.replace(get_scale("quick", CRUNET_TABLE2), name="micro", target_epochs={"anet": 1, "bnet": 1},
                             target_train_limit=300, n_pairs=48, n_eval=24, restorer_epochs=1,
-                            attack_overrides=MICRO_ATTACKS)
+                            attack_overrides=MICRO_ATTACKS, n_adaptive=0)   # adaptive: test_run_table
 QUIET = {"progress": False, "log": lambda s: None}
 
 

@@ -4,8 +4,11 @@
 
 Writes ``benchmarks/results/roofline.csv`` (atomically) and prints a table. The convolution is
 3x3, 256 x 28 x 28 x 64 -> 64 channels, SAME (2 * 256*28*28 * 9*64*64 = 14.80 GFLOP); the matmul
-is 2 * 2048^3 = 17.18 GFLOP. Each is timed ``repeats`` times after a warm-up; the best and the
-median are recorded. The helpers here (machine info, atomic CSV writing, thread settings) are
+is 2 * 2048^3 = 17.18 GFLOP. Each is timed in float32 and in bfloat16 (``--dtypes``), ``repeats``
+times after a warm-up, interleaved; the best and the median are recorded, and each bfloat16 row
+gives its speed-up over float32 of the same run (``vs_float32``). bfloat16 is fast only where the
+CPU has AVX512-BF16 / AMX (Sapphire Rapids and later); elsewhere oneDNN converts and computes in
+float32, so the ratio tells whether ``--precision auto`` should pick mixed_bfloat16 here. The helpers here (machine info, atomic CSV writing, thread settings) are
 shared by the other benchmark scripts.
 """
 
@@ -88,22 +91,22 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def make_conv():
-    """(callable, flops) for the roofline convolution."""
+def make_conv(dtype: str = "float32"):
+    """(callable, flops) for the roofline convolution in ``dtype``."""
     import tensorflow as tf
 
     n, h, w, ci, co, k = CONV_SHAPE
-    x = tf.random.uniform((n, h, w, ci))
-    kern = tf.random.uniform((k, k, ci, co))
+    x = tf.cast(tf.random.uniform((n, h, w, ci)), dtype)
+    kern = tf.cast(tf.random.uniform((k, k, ci, co)), dtype)
     fn = tf.function(lambda: tf.nn.conv2d(x, kern, 1, "SAME"))
     return (lambda: fn().numpy()), 2 * n * h * w * k * k * ci * co
 
 
-def make_matmul():
+def make_matmul(dtype: str = "float32"):
     import tensorflow as tf
 
-    a = tf.random.uniform((MATMUL_N, MATMUL_N))
-    b = tf.random.uniform((MATMUL_N, MATMUL_N))
+    a = tf.cast(tf.random.uniform((MATMUL_N, MATMUL_N)), dtype)
+    b = tf.cast(tf.random.uniform((MATMUL_N, MATMUL_N)), dtype)
     fn = tf.function(lambda: tf.matmul(a, b))
     return (lambda: fn().numpy()), 2 * MATMUL_N ** 3
 
@@ -114,35 +117,46 @@ def time_call(fn) -> float:
     return time.perf_counter() - start
 
 
-def measure(repeats: int = 10) -> list[dict]:
-    """Interleaved timings of the conv and the matmul; one row each (best and median GFLOP/s)."""
-    ops = {"conv2d_3x3_256x28x28x64": make_conv(), "matmul_2048": make_matmul()}
+DTYPES = ("float32", "bfloat16")
+
+
+def measure(repeats: int = 10, dtypes=DTYPES) -> list[dict]:
+    """Interleaved timings of the conv and the matmul in each dtype; one row each (best and median
+    GFLOP/s; bfloat16 rows also their median speed-up over float32 of the same op)."""
+    ops = {}
+    for dtype in dtypes:
+        ops[("conv2d_3x3_256x28x28x64", dtype)] = make_conv(dtype)
+        ops[("matmul_2048", dtype)] = make_matmul(dtype)
     for fn, _ in ops.values():
         fn()  # warm-up / trace
     times = {k: [] for k in ops}
     for _ in range(repeats):
-        for name, (fn, _) in ops.items():
-            times[name].append(time_call(fn))
+        for key, (fn, _) in ops.items():
+            times[key].append(time_call(fn))
     rows = []
-    for name, (_, flops) in ops.items():
-        ts = times[name]
-        rows.append({"op": name, "gflop": round(flops / 1e9, 3), "repeats": repeats,
-                     "best_gflops": round(flops / min(ts) / 1e9, 1),
-                     "median_gflops": round(flops / statistics.median(ts) / 1e9, 1)})
+    for (name, dtype), (_, flops) in ops.items():
+        ts = times[(name, dtype)]
+        row = {"op": name, "dtype": dtype, "gflop": round(flops / 1e9, 3), "repeats": repeats,
+               "best_gflops": round(flops / min(ts) / 1e9, 1),
+               "median_gflops": round(flops / statistics.median(ts) / 1e9, 1)}
+        if dtype != "float32" and (name, "float32") in times:
+            row["vs_float32"] = round(statistics.median(times[(name, "float32")]) / statistics.median(ts), 2)
+        rows.append(row)
     return rows
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 10")
+    parser.add_argument("--dtypes", nargs="+", default=list(DTYPES), choices=DTYPES)
     parser.add_argument("--intra", type=int, default=int(os.environ.get("BENCH_INTRA", 2)))
     parser.add_argument("--inter", type=int, default=int(os.environ.get("BENCH_INTER", 1)))
     args = parser.parse_args(argv)
     configure_threads(args.intra, args.inter)
     info = machine_info()
-    rows = [{**r, "intra": args.intra, "inter": args.inter, **info} for r in measure(3 if args.quick else 10)]
+    rows = [{**r, "intra": args.intra, "inter": args.inter, **info} for r in measure(3 if args.quick else 10, args.dtypes)]
     path = write_csv("roofline", rows)
-    print_table(rows, ["op", "gflop", "best_gflops", "median_gflops", "intra", "inter"])
+    print_table(rows, ["op", "dtype", "gflop", "best_gflops", "median_gflops", "vs_float32", "intra", "inter"])
     print(f"{info['cpu']} ({info['cpu_flags']}), {info['cores']} cores, TF {info['tf']}, "
           f"load {info['load_avg_1m']} -> {path}")
     return 0

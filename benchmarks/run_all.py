@@ -60,7 +60,8 @@ def summary() -> str:
                      f"TF {r0.get('tf')}, Keras {r0.get('keras')}; roofline run {r0.get('date')}, "
                      f"1-min load average {r0.get('load_avg_1m')}.\n")
         parts.append("\n## Roofline (`roofline.py`)\n\n")
-        parts.append(md_table(roof, ["op", "gflop", "best_gflops", "median_gflops", "intra", "inter"]))
+        parts.append(md_table(roof, ["op", "dtype", "gflop", "best_gflops", "median_gflops", "vs_float32", "intra",
+                                      "inter"]))
     rest = read_csv("restorers")
     if rest:
         r0 = rest[0]

@@ -23,7 +23,8 @@ reference), on the last N test images:
 Rows (models from ``saved_models/``): deep_image_restoration (papers/000: ``restorer_mnist`` ->
 M1; ``restorer_cifar10`` -> DenseNet121), crunet (papers/001: ``crunet_mnist_anet`` -> A-Net;
 ``crunet_cifar10_dnet`` -> DenseNet121), feature_squeezing (Xu et al. 2018: -> M1; ->
-DenseNet121), and none (M1, A-Net, DenseNet121). ``paper_claim`` is the registry's
+DenseNet121), adversarial_training (Madry et al. 2018: ``m1_pgd_at``, M1 adversarially trained with
+PGD, replaces M1; reproduce/baseline_adversarial_training.py), and none (M1, A-Net, DenseNet121). ``paper_claim`` is the registry's
 ``DEFENSES[name].reported[dataset]["value"]``, with its metric in ``paper_claim_metric`` (for
 papers/000 a *success rate*, restored / original accuracy, not an accuracy).
 
@@ -71,7 +72,8 @@ class Row:
     defense: str          # registry name, or "none"
     dataset: str
     classifier: str       # model-registry name
-    restorer: str | None  # model-registry name
+    restorer: str | None  # model-registry name of the defense's trained model: its restorer, or the
+                          # adversarially trained copy of the classifier (DefenseSpec.model_arg)
 
     @property
     def label(self) -> str:
@@ -82,6 +84,7 @@ ROWS = (
     Row("none", "mnist", "m1", None),
     Row("deep_image_restoration", "mnist", "m1", "restorer_mnist"),
     Row("feature_squeezing", "mnist", "m1", None),
+    Row("adversarial_training", "mnist", "m1", "m1_pgd_at"),
     Row("none", "mnist", "anet", None),
     Row("crunet", "mnist", "anet", "crunet_mnist_anet"),
     Row("none", "cifar10", "densenet121_cifar10", None),
@@ -135,7 +138,8 @@ COLUMNS = {
     "dataset": "dataset name",
     "data_source": "where the images came from (CIFAR-10: the JPEG copy in ../shared/data)",
     "classifier": "the target classifier (model-registry name)",
-    "restorer": "the restorer (model-registry name), empty for training-free defenses",
+    "restorer": "the defense's trained model (model-registry name): its restorer, or for adversarial_training the "
+                "adversarially trained copy of the classifier; empty for training-free defenses",
     "n_images": "the last n_images test images",
     "eps": "L-inf radius of every attack (the papers' PGD eps)",
     "norm": "threat model norm",
@@ -259,11 +263,13 @@ def run_row(row: Row, scale: str, *, images, models_cache, stages: Stages, seed:
     if row.defense == "none":
         defense = Defense(classifier, name="none", fast=False)
     else:
-        kwargs = {"restorer": load(row.restorer)} if row.restorer else {}
+        kwargs = {DEFENSES[row.defense].model_arg: load(row.restorer)} if row.restorer else {}
         defense = build_defense(row.defense, classifier, dataset=row.dataset, fast=False, **kwargs)
     prints = {"classifier": io.fingerprint(classifier)}
     if defense.restorer is not None:
         prints["restorer"] = io.fingerprint(defense.restorer)
+    if defense.classifier is not classifier:   # adversarial_training: the defense replaces the classifier
+        prints["defended_classifier"] = io.fingerprint(defense.classifier)
     ident = {"version": CACHE_VERSION, "dataset": row.dataset, "source": source,
              "images": [int(idx[0]), int(idx[-1]) + 1], "seed": seed, "defense": defense.describe(),
              "fingerprints": prints}

@@ -34,6 +34,11 @@ class DefenseSpec:
     # The paper's own headline numbers, as printed, with where (table) and how they were measured.
     reported: dict = field(default_factory=dict)
     stochastic: bool = False
+    # The builder argument that takes the defense's trained model ("restorer", or "robust" for a
+    # defense that replaces the classifier by an adversarially trained copy), and, for the latter,
+    # dataset -> {target -> model-registry name} of that copy.
+    model_arg: str = "restorer"
+    robust_models: dict = field(default_factory=dict)
 
     def restorer_name(self, dataset: str, target: str | None = None) -> str | None:
         """The model-registry name of the restorer this defense uses on ``dataset`` (for ``target``)."""
@@ -106,6 +111,41 @@ def feature_squeezing(classifier: keras.Model, *, dataset: str, restorer=None, b
     return Defense(classifier, None, steps, name="feature_squeezing")
 
 
+def adversarial_training(classifier: keras.Model, *, dataset: str, robust=None, target: str | None = None,
+                         fast=True, **options) -> Defense:
+    """Adversarial training as a defense (Madry et al. 2018; RobustBench's zoo entries are such
+    models): ``classifier`` is replaced by its adversarially trained copy -- the same architecture,
+    trained by the ``adversarial_pgd`` recipe (:class:`keras_restore.training.AdversarialTraining`,
+    PGD examples made inside ``train_step``). No preprocessing and no restorer: the defense is the
+    robust model itself, so the adaptive attack is the plain white-box attack on it.
+
+    ``robust``: the trained copy (default: the shipped one for ``target``, e.g. ``m1_pgd_at`` for
+    ``target="m1"``). Its input and output shapes must match ``classifier``'s.
+    """
+    if options:
+        raise ValueError(f"Defense 'adversarial_training' takes no options, got {', '.join(sorted(options))}.")
+    spec = DEFENSES["adversarial_training"]
+    if robust is None:
+        from keras_restore import models
+
+        shipped = spec.robust_models.get(dataset)
+        if shipped is None:
+            raise ValueError(f"Defense 'adversarial_training' has no robust model for dataset {dataset!r}; it has "
+                             f"one for: {', '.join(spec.robust_models)}.")
+        if target not in shipped:
+            raise ValueError(f"Defense 'adversarial_training' on {dataset}: `target` must be one of "
+                             f"{', '.join(shipped)}, got {target!r}.")
+        robust = models.load_model(shipped[target])
+    if not isinstance(robust, keras.Model):
+        raise ValueError(f"`robust` must be a keras.Model (the adversarially trained classifier), got "
+                         f"{type(robust).__name__}.")
+    for what in ("input_shape", "output_shape"):
+        if tuple(getattr(robust, what)[1:]) != tuple(getattr(classifier, what)[1:]):
+            raise ValueError(f"`robust` must have the classifier's {what.replace('_', ' ')} "
+                             f"{tuple(getattr(classifier, what)[1:])}, got {tuple(getattr(robust, what)[1:])}.")
+    return Defense(robust, None, name="adversarial_training", fast=fast)
+
+
 DEFENSES: dict[str, DefenseSpec] = {
     spec.name: spec
     for spec in (
@@ -146,6 +186,17 @@ DEFENSES: dict[str, DefenseSpec] = {
             reported={"fashion_mnist": {"metric": "accuracy % under attack, as cited by papers/002 Table 4 "
                                                   "(ResNet50; 'Feature Squeezing' row)",
                                         "value": None, "source": "papers/002 Table 4 (cited values)"}},
+        ),
+        DefenseSpec(
+            "adversarial_training", adversarial_training,
+            paper="Madry et al. 2018, PGD adversarial training (ICLR), cited by papers/000 and papers/002",
+            description="the classifier replaced by its copy adversarially trained with PGD examples made in "
+                        "each training step (L-inf, MNIST eps 0.3)",
+            recipe="adversarial_pgd", model_arg="robust",
+            robust_models={"mnist": {"m1": "m1_pgd_at"}},
+            reported={"mnist": {"metric": "accuracy % under white-box PGD-40 (eps 0.3, step 0.01, 1 restart), "
+                                          "Madry et al.'s larger MNIST CNN trained ~83 epochs with PGD-40",
+                                "value": 93.2, "source": "Madry et al. 2018, Table 1 (MNIST, white-box A)"}},
         ),
     )
 }

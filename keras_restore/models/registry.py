@@ -21,6 +21,7 @@ from keras_restore.models import cifar, classifiers, crunet, crunet_targets, res
 
 PRIMARY = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
 CRUNET = "Ali et al. 2022, CRU-Net (papers/001)"
+MADRY = "Madry et al. 2018, Towards Deep Learning Models Resistant to Adversarial Attacks (ICLR)"
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("model_b", crunet_targets.model_b, paper=CRUNET, table="Table 8"),
         ModelSpec("model_c", crunet_targets.model_c, paper=CRUNET, table="Table 8"),
         ModelSpec("model_d", crunet_targets.model_d, paper=CRUNET, table="Table 8"),
+        # Baselines (issue 17): M1 adversarially trained with PGD (Madry et al. 2018), the
+        # `adversarial_training` defense of keras_restore.defenses (reproduce/baseline_adversarial_training.py).
+        ModelSpec("m1_pgd_at", classifiers.m1, paper=MADRY, table="baseline (PGD adversarial training of M1)",
+                  reported={"accuracy": 98.8, "pgd40_accuracy": 93.2}),
     )
 }
 

@@ -41,6 +41,10 @@ class AdversarialTrainer(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.clean_acc = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
         self.adv_acc = keras.metrics.SparseCategoricalAccuracy(name="adversarial_accuracy")
+        # The wrapper owns no weights of its own: built once the classifier is (BackupAndRestore, which
+        # resumes an interrupted fit, refuses an unbuilt model).
+        if classifier.built:
+            self.built = True
 
     @property
     def metrics(self):
@@ -65,9 +69,11 @@ class AdversarialTrainer(keras.Model):
         self.optimizer.apply_gradients(zip(grads, self.classifier.trainable_weights))
         self.loss_tracker.update_state(loss)
         self.adv_acc.update_state(y, adv_logits)
-        if self.clean_weight > 0:
+        logs = {"loss": self.loss_tracker.result(), "adversarial_accuracy": self.adv_acc.result()}
+        if self.clean_weight > 0:   # the adversarial-only objective makes no clean pass to report
             self.clean_acc.update_state(y, clean_logits)
-        return {m.name: m.result() for m in self.metrics}
+            logs["accuracy"] = self.clean_acc.result()
+        return logs
 
     def test_step(self, data):
         x, y = data

@@ -46,6 +46,8 @@ def test_every_registry_entry_builds_and_gives_gradients():
         if spec.restorers:
             kwargs["restorer"] = models.build(spec.restorer_name("mnist", "anet") if name == "crunet"
                                               else spec.restorer_name("mnist"))
+        if spec.robust_models:
+            kwargs[spec.model_arg] = keras.models.clone_model(clf)   # an (untrained) copy of the classifier
         defense = build_defense(name, clf, dataset="mnist", fast=False, **kwargs)
         assert isinstance(defense, Defense) and defense.name == name
         x = tf.constant(np.random.default_rng(1).random((2, 28, 28, 1)).astype("float32"))
@@ -69,6 +71,26 @@ def test_feature_squeezing_defaults_and_description():
     assert set(np.unique(restored)) <= {0.0, 1.0}   # 1-bit then a median of binary values stays binary
     cifar = build_defense("feature_squeezing", _classifier((32, 32, 3)), dataset="cifar10")
     assert cifar.describe()["preprocessing"][0]["config"]["bits"] == 5
+
+
+def test_adversarial_training_replaces_the_classifier():
+    clf = _classifier()
+    robust = keras.models.clone_model(clf)
+    d = build_defense("adversarial_training", clf, dataset="mnist", robust=robust)
+    assert d.classifier is robust and d.restorer is None and not d.preprocessing
+    spec = get_defense("adversarial_training")
+    assert spec.model_arg == "robust" and spec.robust_models["mnist"]["m1"] == "m1_pgd_at"
+    assert spec.reported["mnist"]["value"] == 93.2   # Madry et al. 2018, Table 1, PGD-40
+    with pytest.raises(ValueError, match=r"`robust` must have the classifier's input shape \(28, 28, 1\)"):
+        build_defense("adversarial_training", clf, dataset="mnist", robust=_classifier((32, 32, 3)))
+    with pytest.raises(ValueError, match="`robust` must be a keras.Model"):
+        build_defense("adversarial_training", clf, dataset="mnist", robust="m1_pgd_at")
+    with pytest.raises(ValueError, match="`target` must be one of m1, got 'm2'"):
+        build_defense("adversarial_training", clf, dataset="mnist", target="m2")
+    with pytest.raises(ValueError, match="no robust model for dataset 'cifar10'"):
+        build_defense("adversarial_training", _classifier((32, 32, 3)), dataset="cifar10")
+    with pytest.raises(ValueError, match="takes no options, got bits"):
+        build_defense("adversarial_training", clf, dataset="mnist", robust=robust, bits=3)
 
 
 def test_bad_input():

@@ -111,6 +111,15 @@ def test_adversarial_training_loss_falls_and_robustness_rises(attack, clean_weig
     assert record["attack_params"]["eps"] == 0.2
 
 
+def test_adversarial_training_resumes_with_backup_and_restore(tmp_path):
+    # checkpoint_dir = BackupAndRestore: the wrapper must count as built (Keras refuses an unbuilt model)
+    _, clean, labels = _pairs(64)
+    recipe = AdversarialTraining("pgd", params={"eps": 0.2, "eps_iter": 0.05, "nb_iter": 2})
+    record = recipe.train(_classifier(), TrainData(x_clean=clean, labels=labels), CFG, checkpoint_dir=tmp_path / "bk",
+                          verbose=0)
+    assert len(record["history"]["loss"]) == CFG.epochs
+
+
 def test_fingerprint_covers_fields_and_rules(monkeypatch):
     a, b = PixelLoss("mse"), PixelLoss("l1")
     assert a.fingerprint() != b.fingerprint()

@@ -1,0 +1,45 @@
+"""reproduce/baseline_adversarial_training.py: Madry et al.'s numbers pinned, scales ordered, bad
+arguments refused. (CI runs the script at --quick; training is tested in tests/training.)"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "reproduce" / "baseline_adversarial_training.py"
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("baseline_adversarial_training", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module   # dataclasses look their module up there
+    spec.loader.exec_module(module)   # importable without side effects: nothing runs
+    return module
+
+
+def test_madry_numbers_pinned(script):
+    # Madry et al. 2018, Table 1 (MNIST, white-box) and Sec. 5 (clean accuracy).
+    assert script.MADRY == {"clean": 98.8, "fgsm": 95.6, "pgd40": 93.2, "pgd100": 91.8}
+    assert script.ATTACKS["pgd40"] == ("pgd", {"nb_iter": 40, "eps_iter": 0.01})
+    assert script.EPS == 0.3
+
+
+def test_scales(script):
+    quick, default, retrain, paper = (script.SCALES[k] for k in ("quick", "default", "retrain", "paper"))
+    assert default.pretrained and not retrain.pretrained and not quick.pretrained
+    # the default describes the shipped model: trained at --retrain scale
+    assert (default.epochs, default.train_steps, default.train_step_size, default.learning_rate) == \
+        (retrain.epochs, retrain.train_steps, retrain.train_step_size, retrain.learning_rate)
+    assert quick.n_eval < default.n_eval < paper.n_eval
+    assert paper.from_scratch and paper.train_steps == 40 and paper.train_step_size == 0.01
+
+
+@pytest.mark.parametrize("argv,message", [(["--seed", "-1"], "--seed must be >= 0"),
+                                          (["--epochs", "0"], "--epochs must be >= 1"),
+                                          (["--quick", "--retrain"], "not allowed with argument")])
+def test_bad_arguments(script, argv, message, capsys):
+    with pytest.raises(SystemExit):
+        script.parse_args(argv)
+    assert message in capsys.readouterr().err

@@ -111,6 +111,27 @@ def feature_squeezing(classifier: keras.Model, *, dataset: str, restorer=None, b
     return Defense(classifier, None, steps, name="feature_squeezing")
 
 
+def image_reconstruction(classifier: keras.Model, *, dataset: str, restorer=None, levels: int | None = None,
+                         fast=True) -> Defense:
+    """papers/002 (Zhang et al.): pixel-depth reduction to ``levels`` values per channel ("k",
+    "the maximum range of pixel values": MNIST 2, Fashion-MNIST 4; CIFAR-10 4, our choice from its
+    Fig. 3 sweep, the paper fixes none), then the EDSR-style reconstruction network
+    (:func:`keras_restore.models.edsr.edsr_restorer`) in front of the classifier. The depth
+    reduction declares a straight-through (BPDA) gradient for adaptive attacks."""
+    spec = DEFENSES["image_reconstruction"]
+    defaults = spec.options.get(dataset)
+    if defaults is None:
+        raise ValueError(f"Defense 'image_reconstruction' has no defaults for dataset {dataset!r}; expected one of "
+                         f"{', '.join(spec.options)}.")
+    levels = defaults["levels"] if levels is None else levels
+    if restorer is None:
+        from keras_restore import models
+
+        restorer = models.load_model(spec.restorer_name(dataset))
+    return Defense(classifier, restorer, [BitDepthReduction(levels=levels, name=f"depth_levels{levels}")],
+                   name="image_reconstruction", fast=fast)
+
+
 def adversarial_training(classifier: keras.Model, *, dataset: str, robust=None, target: str | None = None,
                          fast=True, **options) -> Defense:
     """Adversarial training as a defense (Madry et al. 2018; RobustBench's zoo entries are such
@@ -186,6 +207,15 @@ DEFENSES: dict[str, DefenseSpec] = {
             reported={"fashion_mnist": {"metric": "accuracy % under attack, as cited by papers/002 Table 4 "
                                                   "(ResNet50; 'Feature Squeezing' row)",
                                         "value": None, "source": "papers/002 Table 4 (cited values)"}},
+        ),
+        DefenseSpec(
+            "image_reconstruction", image_reconstruction,
+            paper="Zhang et al., Adversarial example defense based on image reconstruction (papers/002)",
+            description="pixel-depth reduction to k levels, then an EDSR-style reconstruction network trained "
+                        "with MSE on depth-reduced adversarial examples, in front of the classifier",
+            recipe="pixel_mse",
+            restorers={"mnist": "edsr_mnist", "fashion_mnist": "edsr_fashion_mnist", "cifar10": "edsr_cifar10"},
+            options={"mnist": {"levels": 2}, "fashion_mnist": {"levels": 4}, "cifar10": {"levels": 4}},
         ),
         DefenseSpec(
             "adversarial_training", adversarial_training,

@@ -17,10 +17,11 @@ from typing import Callable
 
 import keras
 
-from keras_restore.models import cifar, classifiers, crunet, crunet_targets, restorers
+from keras_restore.models import cifar, classifiers, crunet, crunet_targets, edsr, restorers
 
 PRIMARY = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
 CRUNET = "Ali et al. 2022, CRU-Net (papers/001)"
+ZHANG = "Zhang et al., Adversarial example defense based on image reconstruction (papers/002)"
 MADRY = "Madry et al. 2018, Towards Deep Learning Models Resistant to Adversarial Attacks (ICLR)"
 
 
@@ -96,6 +97,13 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("model_b", crunet_targets.model_b, paper=CRUNET, table="Table 8"),
         ModelSpec("model_c", crunet_targets.model_c, paper=CRUNET, table="Table 8"),
         ModelSpec("model_d", crunet_targets.model_d, paper=CRUNET, table="Table 8"),
+        # papers/002: the EDSR-style reconstruction network, one per dataset (not trained yet: issue 18).
+        ModelSpec("edsr_mnist", edsr.edsr_restorer, {"input_shape": (28, 28, 1), "name": "edsr_mnist"},
+                  kind="restorer", paper=ZHANG, table="Sec. 3.2, Fig. 4"),
+        ModelSpec("edsr_fashion_mnist", edsr.edsr_restorer, {"input_shape": (28, 28, 1), "name": "edsr_fashion_mnist"},
+                  dataset="fashion_mnist", kind="restorer", paper=ZHANG, table="Sec. 3.2, Fig. 4"),
+        ModelSpec("edsr_cifar10", edsr.edsr_restorer, {"input_shape": (32, 32, 3), "name": "edsr_cifar10"},
+                  dataset="cifar10", kind="restorer", paper=ZHANG, table="Sec. 3.2, Fig. 4"),
         # Baselines (issue 17): M1 adversarially trained with PGD (Madry et al. 2018), the
         # `adversarial_training` defense of keras_restore.defenses (reproduce/baseline_adversarial_training.py).
         ModelSpec("m1_pgd_at", classifiers.m1, paper=MADRY, table="baseline (PGD adversarial training of M1)",

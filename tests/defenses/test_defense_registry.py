@@ -93,6 +93,20 @@ def test_adversarial_training_replaces_the_classifier():
         build_defense("adversarial_training", clf, dataset="mnist", robust=robust, bits=3)
 
 
+def test_image_reconstruction_is_depth_reduction_then_edsr():
+    from keras_restore.models.edsr import edsr_restorer
+
+    clf = _classifier()
+    d = build_defense("image_reconstruction", clf, dataset="mnist", restorer=edsr_restorer(blocks=1, filters=4))
+    assert [type(p).__name__ for p in d.preprocessing] == ["BitDepthReduction"]
+    assert d.describe()["preprocessing"][0]["config"]["levels"] == 2       # papers/002: k = 2 on MNIST
+    assert d.gradients()["depth_levels2"] == "bpda"
+    f = build_defense("image_reconstruction", clf, dataset="fashion_mnist", restorer=edsr_restorer(blocks=1, filters=4))
+    assert f.describe()["preprocessing"][0]["config"]["levels"] == 4       # k = 4 on Fashion-MNIST
+    with pytest.raises(ValueError, match="no defaults for dataset 'svhn'"):
+        build_defense("image_reconstruction", clf, dataset="svhn", restorer=edsr_restorer(blocks=1, filters=4))
+
+
 def test_bad_input():
     clf = _classifier()
     with pytest.raises(ValueError, match="Unknown defense 'magnet'"):

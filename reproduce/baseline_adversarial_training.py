@@ -36,7 +36,8 @@ objective; Adam, batch 128). Scales:
   1e-4 -- meant for a GPU.
 
 Outputs in ``reproduce/results/`` (``results/quick/`` for ``--quick``):
-``baseline_adversarial_training.csv`` (one row per model and attack: ours, Madry's, difference),
+``baseline_adversarial_training.csv`` (one row per model and attack: ``accuracy``, Madry et al.'s
+``accuracy_paper`` and ``accuracy_delta`` = ours - theirs, shown as one cell by the site),
 ``.meta.json`` (scale, seed, every attack's parameters, training record, timings). Adversarial sets
 are cached under ``--cache-dir``, the trained model under ``--cache-dir/models`` (an interrupted
 ``--retrain`` resumes from its last finished epoch: ``BackupAndRestore``).
@@ -99,7 +100,7 @@ ATTACKS = {   # name -> (package attack, parameters beyond attacks.default_param
     "pgd40": ("pgd", {"nb_iter": 40, "eps_iter": 0.01}),
     "pgd100": ("pgd", {"nb_iter": 100, "eps_iter": 0.01}),
 }
-COLUMNS = ("model", "attack", "n_images", "accuracy", "madry", "accuracy_minus_madry", "attack_params", "seconds")
+COLUMNS = ("model", "attack", "n_images", "accuracy", "accuracy_paper", "accuracy_delta", "attack_params", "seconds")
 
 
 def parse_args(argv):
@@ -214,8 +215,8 @@ def main(argv=None) -> dict:
         def row(attack, acc, params, seconds, n_images=n, madry_key=None):
             m = MADRY.get(madry_key) if label != "M1" and madry_key else None
             rows.append({"model": label, "attack": attack, "n_images": n_images, "accuracy": round(acc, 2),
-                         "madry": "" if m is None else m,
-                         "accuracy_minus_madry": "" if m is None else round(acc - m, 2),
+                         "accuracy_paper": "" if m is None else m,
+                         "accuracy_delta": "" if m is None else round(acc - m, 2),
                          "attack_params": json.dumps(params, sort_keys=True) if params else "", "seconds": round(seconds, 1)})
             log(f"[{label}] {attack}: {acc:.1f}% on {n_images} images" + ("" if m is None else f" (Madry {m})"))
 

@@ -40,6 +40,13 @@ class DefenseSpec:
     model_arg: str = "restorer"
     robust_models: dict = field(default_factory=dict)
 
+    def defaults(self, dataset: str) -> dict:
+        """The builder's default options on ``dataset`` (a ValueError naming the known datasets otherwise)."""
+        if dataset not in self.options:
+            raise ValueError(f"Defense {self.name!r} has no defaults for dataset {dataset!r}; expected one of "
+                             f"{', '.join(self.options)}.")
+        return self.options[dataset]
+
     def restorer_name(self, dataset: str, target: str | None = None) -> str | None:
         """The model-registry name of the restorer this defense uses on ``dataset`` (for ``target``)."""
         if not self.restorers:
@@ -95,10 +102,7 @@ def feature_squeezing(classifier: keras.Model, *, dataset: str, restorer=None, b
     """
     if restorer is not None:
         raise ValueError("Defense 'feature_squeezing' is training-free: `restorer` must be None.")
-    defaults = DEFENSES["feature_squeezing"].options.get(dataset)
-    if defaults is None:
-        raise ValueError(f"Defense 'feature_squeezing' has no defaults for dataset {dataset!r}; expected one of "
-                         f"{', '.join(DEFENSES['feature_squeezing'].options)}.")
+    defaults = DEFENSES["feature_squeezing"].defaults(dataset)
     bits = defaults["bits"] if bits is None else bits
     median = defaults["median"] if median is None else median
     steps = []
@@ -119,10 +123,7 @@ def image_reconstruction(classifier: keras.Model, *, dataset: str, restorer=None
     (:func:`keras_restore.models.edsr.edsr_restorer`) in front of the classifier. The depth
     reduction declares a straight-through (BPDA) gradient for adaptive attacks."""
     spec = DEFENSES["image_reconstruction"]
-    defaults = spec.options.get(dataset)
-    if defaults is None:
-        raise ValueError(f"Defense 'image_reconstruction' has no defaults for dataset {dataset!r}; expected one of "
-                         f"{', '.join(spec.options)}.")
+    defaults = spec.defaults(dataset)
     levels = defaults["levels"] if levels is None else levels
     if restorer is None:
         from keras_restore import models

@@ -8,9 +8,9 @@
 Layering: imports data/models/metrics below it, never training or pipeline (``docs/architecture.md``).
 """
 
-from keras_restore.defenses.base import Defense, RestorerDefense, compose
+from keras_restore.defenses.base import Defense, RestorerDefense, apply_preprocessing, compose
 from keras_restore.defenses.preprocessing import GRADIENTS, BitDepthReduction, MedianFilter, declared_gradient
 from keras_restore.defenses.registry import DEFENSES, DefenseSpec, build_defense, get_defense
 
-__all__ = ["Defense", "RestorerDefense", "compose", "GRADIENTS", "BitDepthReduction", "MedianFilter",
+__all__ = ["Defense", "RestorerDefense", "apply_preprocessing", "compose", "GRADIENTS", "BitDepthReduction", "MedianFilter",
            "declared_gradient", "DEFENSES", "DefenseSpec", "build_defense", "get_defense"]

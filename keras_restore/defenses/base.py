@@ -50,6 +50,14 @@ def _chain(shape, steps, name) -> keras.Model:
     return keras.Model(inputs, x, name=name)
 
 
+def apply_preprocessing(steps, x, batch_size: int = 256) -> np.ndarray:
+    """``x`` through the preprocessing layers ``steps`` in order (no restorer, no classifier)."""
+    x = check_images(x, "x")
+    if not steps:
+        return x
+    return predict(_chain(tuple(x.shape[1:]), list(steps), "preprocessing"), x, batch_size)
+
+
 class Defense:
     """Preprocessing -> restorer -> classifier, each part optional except the classifier.
 

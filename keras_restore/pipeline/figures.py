@@ -70,13 +70,13 @@ def bar_chart(long_rows: list[dict], path, spec):
     plt.close(fig)
 
 
-def accuracy_chart(long_rows: list[dict], path, spec):
+def accuracy_chart(long_rows: list[dict], path, spec,
+                   bars=(("no_defense_pct", "tab:red", "no defense"), ("crunet_defense_pct", "tab:blue", "CRU-Net"))):
     """No-defense (red) and restored (blue) accuracy per attack, one panel per target, ours
     beside the paper's (hatched), like papers/001 Figs. 8-11."""
     plt = _plt()
     fig, panels = _target_panels(plt, long_rows, 5.5)
     for ax, label, rows, xs in panels:
-        bars = (("no_defense_pct", "tab:red", "no defense"), ("crunet_defense_pct", "tab:blue", "CRU-Net"))
         for i, (key, color, name) in enumerate(bars):
             ax.bar(xs + (i - 1.5) * 0.2, [r[key] for r in rows], 0.2, color=color, label=f"{name} (ours)")
             ax.bar(xs + (i + 0.5) * 0.2, [r[f"{key}_paper"] or 0 for r in rows], 0.2, color=color, alpha=0.35,
@@ -88,6 +88,12 @@ def accuracy_chart(long_rows: list[dict], path, spec):
     fig.suptitle(f"{spec.title} (like {spec.figure})", fontsize=8)
     io.save_figure(fig, path)
     plt.close(fig)
+
+
+def defended_chart(long_rows: list[dict], path, spec):
+    """papers/002 Tables 1-4 as grouped bars: no defense (red) and defense (blue), ours beside the paper's."""
+    accuracy_chart(long_rows, path, spec, bars=(("no_defense_pct", "tab:red", "no defense"),
+                                                ("defense_pct", "tab:blue", "defense")))
 
 
 # The paper's side of every loss row: Figs. 3-5 of papers/001 plot these curves but print no value.

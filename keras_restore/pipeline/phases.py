@@ -80,9 +80,10 @@ class Run:
         self.x_train = self.y_train = self.x_test = self.y_test = None
         self.precision = runtime.choose_precision(precision)   # training only; attacks/evaluation: float32
 
-    def _precision_key(self) -> list:
+    def _precision_key(self, precision: str | None = None) -> list:
         """Part of a trained model's cache key (empty for float32: keys of older caches stay valid)."""
-        return [] if self.precision == "float32" else [self.precision]
+        precision = precision or self.precision
+        return [] if precision == "float32" else [precision]
 
     @property
     def verbose(self) -> int:
@@ -112,24 +113,32 @@ class Run:
                                  f"(it knows {', '.join(sorted(self.scale.target_epochs))}).")
             epochs, limit = self.scale.target_epochs[name], self.scale.target_train_limit
             lr = self.scale.target_lr.get(name)
+            precision = runtime.choose_precision(self.scale.target_precision.get(name, self.precision))
+            schedule = self.scale.target_schedule.get(name, "constant")
             cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3,
-                                       precision=self.precision)
-            key = io.key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []), *self._precision_key())
+                                       precision=precision, lr_schedule=schedule)
+            key = io.key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []),
+                         *self._precision_key(precision), *([schedule] if schedule != "constant" else []))
 
             def make(ckpt):
                 self.log(f"[I] {label}: training {name} for {epochs} epoch(s) on {limit or len(self.x_train)} images "
-                         f"({self.precision})")
+                         f"({precision})")
                 runtime.seed_everything(self.seed)
                 model = training.build_model(lambda: models.build(name), cfg)
                 xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
                 record = training.train_classifier(model, xt, yt, cfg, checkpoint_dir=ckpt, verbose=self.verbose)
                 model = training.float32_copy(model, lambda: models.build(name))
-                return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": self.precision}
+                return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": precision}
 
             model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
             if hit:
                 self.log(f"[I] {label}: cached {name}-{key}.keras")
             record["cache_file"] = str(self.cache.path("models", f"{name}-{key}"))
+            n_bn = self.scale.target_precise_bn.get(name, 0)
+            if n_bn:   # deterministic (a seeded image order), so the cached training is reused as it is
+                order = np.random.default_rng(self.seed).permutation(len(self.x_train))[:n_bn]
+                record["precise_bn"] = training.precise_batchnorm(model, self.x_train[np.sort(order)])
+                self.log(f"[I] {label}: BatchNorm statistics recomputed on {n_bn} training images (PreciseBN)")
         record["test_accuracy"] = accuracy(model, self.x_test, self.y_test, 256)
         stated = self.spec.paper_accuracy.get(label)
         self.log(f"[I] {label}: test accuracy {record['test_accuracy']:.2f}% "
@@ -138,11 +147,13 @@ class Run:
         return model, record
 
     # ---------------------------------------------------------------- Phase II
-    def attack(self, model, attack: str, x, y, tag: str):
-        """Adversarial examples of ``x`` against ``model`` (cached); returns ``(x_adv, info)``."""
+    def attack(self, model, attack: str, x, y, tag: str, overrides: dict | None = None):
+        """Adversarial examples of ``x`` against ``model`` (cached); returns ``(x_adv, info)``.
+        ``overrides``: parameters on top of the scale's ``attack_overrides`` (training pairs of
+        :attr:`TableSpec.pair_attacks`)."""
         from keras_restore import attacks
 
-        overrides = self.scale.attack_overrides.get(attack, {})
+        overrides = {**self.scale.attack_overrides.get(attack, {}), **(overrides or {})}
         params = {**attacks.default_params(attack, self.spec.dataset), **overrides}
         seed = int(io.key(self.seed, tag, attack), 16) % (2**31)
         key = io.key(io.fingerprint(model), attack, params, self.source, tag, len(x),
@@ -167,13 +178,14 @@ class Run:
         Returns ``x_adv, x_clean, groups, info``: ``groups`` is each pair's attack column."""
         from keras_restore import training
 
-        combos = [(label, col) for label in targets for col in self.spec.columns]
+        pair_attacks = self.spec.pair_attacks or {col: {} for col in self.spec.columns}
+        combos = [(label, col) for label in targets for col in pair_attacks]
         order = np.random.default_rng(self.seed).permutation(len(self.x_train))[: self.scale.n_pairs]
         adv_parts, clean_parts, group_parts, pair_info = [], [], [], {}
         for i, (label, col) in enumerate(combos):
             idx = np.sort(order[i:: len(combos)])
             x_adv, info = self.attack(targets[label], ATTACK_OF_COLUMN[col], self.x_train[idx], self.y_train[idx],
-                                      tag=f"{label}-train-pairs")
+                                      tag=f"{label}-train-pairs", overrides=pair_attacks[col])
             adv_parts.append(x_adv)
             clean_parts.append(self.x_train[idx])
             group_parts.append(np.full(len(idx), col))
@@ -189,13 +201,24 @@ class Run:
         return training.TrainConfig(epochs=self.scale.restorer_epochs, batch_size=self.scale.restorer_batch,
                                     learning_rate=self.scale.restorer_lr, seed=self.seed, precision=self.precision)
 
-    def restorer_key(self, name: str, recipe, targets: dict) -> str:
+    def restorer_key(self, name: str, recipe, targets: dict, preprocessing=()) -> str:
         """Cache key of a trained restorer: its name, the targets' weights, the scale, seed, data,
         attack budgets and the recipe's fingerprint (its fields and training rules)."""
         fps = {label: io.fingerprint(m) for label, m in targets.items()}
         s = self.scale
+        # Pair attacks and the preprocessing the restorer trains behind enter the key only when a
+        # table sets them (keys of the tables that do not stay valid).
+        # With pair_attacks, only those attacks' parameters make the pairs: tables that evaluate at other
+        # strengths (papers/002 Tables 2 and 4) then share one restorer.
+        overrides = s.attack_overrides
+        extra = []
+        if self.spec.pair_attacks:
+            overrides = {ATTACK_OF_COLUMN[col]: {**s.attack_overrides.get(ATTACK_OF_COLUMN[col], {}), **params}
+                         for col, params in self.spec.pair_attacks.items()}
+            extra.append({"pair_attacks": self.spec.pair_attacks})
+        extra += [{"preprocessing": [layer.get_config() for layer in preprocessing]}] if preprocessing else []
         return io.key(name, fps, s.n_pairs, s.restorer_epochs, s.restorer_batch, s.restorer_lr, self.seed,
-                      self.source, s.attack_overrides, recipe.fingerprint(), *self._precision_key())
+                      self.source, overrides, recipe.fingerprint(), *self._precision_key(), *extra)
 
     def restorer(self, label: str, restorer_file=None):
         """Row ``label``'s restorer: from ``restorer_file``, shipped, cached, or trained with its
@@ -225,11 +248,19 @@ class Run:
                 self.log(f"[IV] {name} is trained for {', '.join(wanted)}"
                          f"{'' if self.spec.owns_restorer(label) else ' (not this table' + chr(39) + 's targets)'}")
             targets = {lab: self.target(lab, reg)[0] for lab, reg in wanted.items()}
-            recipe = training.get_recipe(get_defense(row.defense).recipe)
-            key = self.restorer_key(name, recipe, targets)
+            defense_spec = get_defense(row.defense)
+            recipe = training.get_recipe(defense_spec.recipe)
+            # A restorer behind preprocessing (papers/002: depth reduction) trains on what it will see.
+            steps = defense_spec.preprocessing_steps(self.spec.dataset, **row.options)
+            key = self.restorer_key(name, recipe, targets, steps)
 
             def make(ckpt):
                 x_adv, x_clean, groups, pair_info = self.pairs(targets)
+                if steps:
+                    from keras_restore.defenses import apply_preprocessing
+
+                    x_adv = apply_preprocessing(steps, x_adv)
+                    self.log(f"[IV] training inputs through {', '.join(layer.name for layer in steps)} first")
                 cfg = self.restorer_config()
                 self.log(f"[IV] training {name} on {len(x_adv)} pairs for {cfg.epochs} epoch(s) ({recipe.stages()[0]})")
                 runtime.seed_everything(self.seed)
@@ -238,7 +269,9 @@ class Run:
                                       checkpoint_dir=ckpt, verbose=self.verbose)
                 model = training.float32_copy(model, lambda: models.build(name))
                 return model, {**record, "source": f"trained ({self.scale.name} scale)", "pairs": pair_info,
-                               "pair_recipe": PAIR_RECIPE, "recipe": recipe.describe(), "precision": self.precision}
+                               "pair_recipe": PAIR_RECIPE, "recipe": recipe.describe(), "precision": self.precision,
+                               **({"pair_attacks": self.spec.pair_attacks} if self.spec.pair_attacks else {}),
+                               **({"trained_behind": [layer.name for layer in steps]} if steps else {})}
 
             model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
             if hit:

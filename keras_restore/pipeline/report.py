@@ -261,7 +261,67 @@ class AccuracyReporter(SuccessRateReporter):
         return {"similarity": similarity_of(long_rows)}
 
 
-REPORTERS = {r.name: r for r in (SuccessRateReporter(), AccuracyReporter())}
+def defended_rows(spec, long_rows, columns, target_records) -> list[dict]:
+    """papers/002 Tables 1-3 shape: per target a "no defense" and a "defense" row; columns Clean and
+    each attack, every cell ours / ``_paper`` (as printed, %) / ``_delta`` (ours - paper)."""
+    rows = []
+    for label in spec.targets:
+        by_attack = {r["attack"]: r for r in long_rows if r["target"] == label}
+        if not by_attack:
+            continue
+        first = next(iter(by_attack.values()))
+        for kind, clean_key, attack_key in (("no_defense", "original_accuracy", "adversarial_accuracy"),
+                                            ("defense", "clean_through_restorer_accuracy", "restored_accuracy")):
+            paper = spec.paper_accuracies.get(label, {}).get(kind, {})
+            row = {"network": label, "defense": kind.replace("_", " "), "target_model": spec.targets[label],
+                   "restorer": first["restorer"] if kind == "defense" else "", "n_images": first["n_images"]}
+            for col, value in (("Clean", first[clean_key]),
+                               *((c, by_attack[c][attack_key]) for c in columns if c in by_attack)):
+                theirs = paper.get(col)
+                row[col], row[f"{col}_paper"] = value, theirs
+                row[f"{col}_delta"] = None if theirs is None else value - theirs
+            row["test_accuracy_pct"] = target_records[label]["test_accuracy"]
+            rows.append(row)
+    return rows
+
+
+class DefendedReporter(SuccessRateReporter):
+    """papers/002 Tables 1-4: accuracy without and with the defense, clean and per attack, on the
+    first ``n_eval`` test images; the paper's percentages beside ours; grouped bars."""
+
+    name = "defended"
+    rows = staticmethod(defended_rows)
+    chart = "defended_chart"
+
+    def paper_protocol_value(self, spec, label: str, col: str):
+        # papers/002 prints no PGD column: its iterative L-inf attack is BIM, at the table's eps.
+        value = spec.paper_accuracies.get(label, {}).get("defense", {}).get("BIM" if col == "PGD" else col)
+        if value is None:
+            return None, f"{spec.source} prints no {col} value for this row"
+        what = "BIM (the paper prints no PGD; BIM is its iterative L-inf attack, same eps)" if col == "PGD" else col
+        return value, f"accuracy % with the defense against {what} made on the target alone, {spec.source}"
+
+    def definitions(self) -> dict:
+        return {"no_defense_pct": "= adversarial_accuracy (Clean: original_accuracy), %",
+                "defense_pct": "= restored_accuracy (Clean: clean_through_restorer_accuracy), %",
+                "*_paper": "the paper's printed %", "*_delta": "ours - paper, percentage points"}
+
+    def row_columns(self, spec, label, col, metrics, x_clean, restored, trained_for) -> dict:
+        paper = spec.paper_accuracies.get(label, {})
+        out = {"restorer_trained_for": trained_for, "eval_images": spec.eval_images}
+        for kind, metric in (("no_defense", "adversarial_accuracy"), ("defense", "restored_accuracy")):
+            theirs = paper.get(kind, {}).get(col)
+            out[f"{kind}_pct"], out[f"{kind}_pct_paper"] = metrics[metric], theirs
+            out[f"{kind}_pct_delta"] = None if theirs is None else metrics[metric] - theirs
+        return out
+
+    def log_line(self, label, col, metrics, row) -> str:
+        return (f"[V] {label}/{col}: clean {metrics['original_accuracy']:.2f}% | no defense "
+                f"{metrics['adversarial_accuracy']:.2f}% | defense {metrics['restored_accuracy']:.2f}% (paper "
+                f"{row['no_defense_pct_paper']} / {row['defense_pct_paper']})")
+
+
+REPORTERS = {r.name: r for r in (SuccessRateReporter(), AccuracyReporter(), DefendedReporter())}
 
 
 def reporter(spec):

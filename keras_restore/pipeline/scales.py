@@ -36,6 +36,14 @@ class Scale:
     n_adaptive: int = 100
     adaptive_iter: int = 50
     adaptive_targets: int = 9
+    # registry name -> the dtype policy that target trains in, overriding the run's ``--precision``
+    # (e.g. float32 for a network bfloat16 does not speed up on this CPU); part of its cache key.
+    target_precision: dict = field(default_factory=dict)
+    # registry name -> TrainConfig.lr_schedule of that target (default "constant"); in its cache key.
+    target_schedule: dict = field(default_factory=dict)
+    # registry name -> training images (the first n of a seeded order) over which a trained target's
+    # BatchNorm statistics are recomputed after training (training.precise_batchnorm); 0 / absent: not.
+    target_precise_bn: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

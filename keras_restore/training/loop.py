@@ -33,6 +33,42 @@ from keras_restore import io
 from keras_restore.validation import check_images, check_labels, check_positive_int
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def precise_batchnorm(model, x, batch_size: int = 250) -> dict:
+    """Recompute every BatchNormalization layer's moving mean and variance of ``model`` (nested
+    models included) as the plain average of its batch statistics over ``x`` ("PreciseBN", Wu &
+    Johnson 2021, *Rethinking "Batch" in BatchNorm*, Sec. 3): the k-th batch is folded in with
+    momentum k / (k + 1). Weights are untouched. Why: keras.applications ResNet50 on padded MNIST,
+    after one epoch (Adam 1e-3, cosine decay), classified 96.5% of 2,000 test images with batch
+    statistics but 16% with its exponential moving averages; after this, 96.4% (measured 2026-12-02).
+    Returns a record (layers, images, batch size)."""
+    x = check_images(x, "x", shape=tuple(model.input_shape[1:]))
+    bns = _batchnorm_layers(model)
+    momenta = [layer.momentum for layer in bns]
+    try:
+        for k, start in enumerate(range(0, len(x), batch_size)):
+            for layer in bns:
+                layer.momentum = k / (k + 1.0)
+            model(x[start:start + batch_size], training=True)
+    finally:
+        for layer, momentum in zip(bns, momenta):
+            layer.momentum = momentum
+    return {"layers": len(bns), "images": int(len(x)), "batch_size": int(batch_size),
+            "method": "PreciseBN (Wu & Johnson 2021): moving statistics = mean of per-batch statistics"}
+
+
+def _batchnorm_layers(model) -> list:
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            out.append(layer)
+        elif isinstance(layer, keras.Model):
+            out.extend(_batchnorm_layers(layer))
+    return out
+
+
 @dataclass
 class TrainConfig:
     """Optimisation settings for one model (defaults: the classifier choices above)."""
@@ -45,6 +81,11 @@ class TrainConfig:
     # Keras dtype policy the model is *built and trained* in (keras_restore.runtime.PRECISIONS);
     # the trained weights are used in float32 afterwards (float32_copy).
     precision: str = "float32"
+    # Learning rate over training: "constant", or "cosine" (keras CosineDecay from learning_rate to 0
+    # over all epochs: the BatchNorm moving statistics then settle on the final weights; with a
+    # constant 1e-3, keras.applications ResNet50 on padded MNIST scored 91% on training batches but
+    # 41% in inference after one epoch, measured 2026-12-02).
+    lr_schedule: str = "constant"
 
     def __post_init__(self):
         check_positive_int(self.epochs, "epochs")
@@ -57,6 +98,16 @@ class TrainConfig:
 
         if self.precision not in PRECISIONS:
             raise ValueError(f"`precision` must be one of {', '.join(PRECISIONS)}, got {self.precision!r}.")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"`lr_schedule` must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}.")
+
+    def learning_rate_for(self, n_examples: int):
+        """The optimizer's learning rate for ``n_examples`` training examples (held-out ones
+        excluded): a float, or a ``CosineDecay`` over every step of every epoch."""
+        if self.lr_schedule == "constant":
+            return self.learning_rate
+        steps = self.epochs * max(1, -(-int(n_examples) // self.batch_size))
+        return keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=steps)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

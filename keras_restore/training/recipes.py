@@ -241,7 +241,8 @@ class Classification(Recipe):
         data.require(self.NEEDS, "Classification")
         x = check_images(data.x_clean, "x", shape=tuple(model.input_shape[1:]))
         y = check_labels(data.labels, len(x), int(model.output_shape[-1]))
-        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+        lr = config.learning_rate_for(len(x) - split(len(x), config.val_fraction))
+        model.compile(optimizer=keras.optimizers.Adam(lr),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
         return fit(model, x, y, config, checkpoint_dir, verbose)
 

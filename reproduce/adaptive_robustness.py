@@ -88,6 +88,7 @@ ROWS = (
     Row("feature_squeezing", "mnist", "m1", None),
     Row("adversarial_training", "mnist", "m1", "m1_pgd_at"),
     Row("image_reconstruction", "mnist", "m1", "edsr_mnist"),   # papers/002: skipped until edsr_mnist ships
+    Row("magnet", "mnist", "m1", "magnet_mnist_reformer"),       # baseline: its reformer (the detector is not differentiated)
     Row("none", "mnist", "anet", None),
     Row("crunet", "mnist", "anet", "crunet_mnist_anet"),
     Row("none", "cifar10", "densenet121_cifar10", None),
@@ -131,7 +132,10 @@ SCALES = {
             "cifar10": dict(n_images=200, n_iter=100, n_target_classes=9, pgd={}, curve_n_iter=25, check_images=None,
                             eps_grid=None),
         },
-        "rows": {k: dict(n_images=100, n_iter=50, check_images=50) for k in _RESTORER_ROWS},
+        "rows": {**{k: dict(n_images=100, n_iter=50, check_images=50) for k in _RESTORER_ROWS},
+                 # papers/002's EDSR costs 1.9 GFLOP per 28x28 image forward (~26 input gradients per second
+                 # through it and M1 here): half the images, 30 iterations and 3 APGD-T classes.
+                 ("image_reconstruction", "mnist"): dict(n_images=50, n_iter=30, n_target_classes=3, check_images=20)},
     },
 }
 
@@ -188,6 +192,10 @@ def parse_args(argv):
     p.add_argument("--datasets", nargs="+", default=None, choices=sorted(EPS), help="only these datasets")
     p.add_argument("--defenses", nargs="+", default=None, help="only these defenses (registry names, or none)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--update", action="store_true",
+                   help="merge the rows run now into the existing adaptive_robustness.csv / .meta.json of --out-dir "
+                        "(rows with the same defense, dataset and classifier are replaced, the others kept) "
+                        "instead of writing only the rows run now")
     args = p.parse_args(argv)
     if args.seed < 0:
         p.error(f"--seed must be >= 0, got {args.seed}")
@@ -199,6 +207,36 @@ def eps_text(eps: float, dataset: str) -> str:
     if dataset == "cifar10" and abs(eps * 255 - round(eps * 255)) < 1e-6:
         return f"{round(eps * 255)}/255"
     return f"{eps:g}"
+
+
+def merge_previous(out: Path, csv_rows: list, details: list) -> int:
+    """``--update``: put the rows of the previous ``out/adaptive_robustness.csv`` (and their meta
+    details) that were not run now before ``csv_rows`` / ``details``, in ROWS order; returns how
+    many were kept. A missing or unreadable previous file is an error naming it: nothing is lost."""
+    import csv as _csv
+    import json as _json
+
+    path, meta_path = out / f"{NAME}.csv", out / f"{NAME}.meta.json"
+    try:
+        with open(path) as f:
+            previous = list(_csv.DictReader(f))   # kept as written (strings): rewritten unchanged
+        previous_details = {d["row"]: d for d in _json.loads(meta_path.read_text())["rows"]}
+    except (OSError, ValueError, KeyError) as e:
+        raise ValueError(f"--update needs a readable previous {path} and {meta_path}: {e}") from None
+
+    def label(r):
+        return f"{r['defense']}/{r['dataset']}/{r['classifier']}"
+
+    new = {label(r): (r, d) for r, d in zip(csv_rows, details)}
+    kept = {label(r): (r, previous_details.get(label(r))) for r in previous if label(r) not in new}
+    missing = [lab for lab, (_, d) in kept.items() if d is None]
+    if missing:
+        raise ValueError(f"--update: {meta_path} has no details for row(s) {', '.join(missing)}")
+    merged = {**kept, **new}
+    order = [r.label for r in ROWS if r.label in merged] + [lab for lab in merged if lab not in {r.label for r in ROWS}]
+    csv_rows[:] = [merged[lab][0] for lab in order]
+    details[:] = [merged[lab][1] for lab in order]
+    return len(kept)
 
 
 def settings(scale: str, row: Row) -> dict:
@@ -468,6 +506,9 @@ def main(argv=None) -> dict:
         raise SystemExit(1) from None
     csv_rows = [r["csv"] for r in results]
     details = [r["detail"] for r in results]
+    kept = merge_previous(out, csv_rows, details) if args.update else 0
+    if args.update:
+        log(f"--update: kept {kept} row(s) of the previous {NAME}.csv, replaced or added {len(csv_rows) - kept}")
     out.mkdir(parents=True, exist_ok=True)
     io.write_csv(out / f"{NAME}.csv", csv_rows, list(COLUMNS))
     eps_figure(details, csv_rows, out / f"{NAME}_eps.png")
@@ -489,7 +530,7 @@ def main(argv=None) -> dict:
         },
         "columns": COLUMNS,
         "timings": {d["row"]: d["seconds"] for d in details},
-        "total_compute_seconds": round(sum(r["seconds"] for r in csv_rows), 1),
+        "total_compute_seconds": round(sum(float(r["seconds"]) for r in csv_rows), 1),
         "wall_seconds_last_invocation": round(time.perf_counter() - t0, 1),
         "stages_loaded_from_cache_in_last_invocation": sum(sum(d["cached"].values()) for d in details),
         "machine": {"cpu_count": __import__("os").cpu_count(),
@@ -501,10 +542,10 @@ def main(argv=None) -> dict:
     io.write_json(out / f"{NAME}.meta.json", meta)
     log(f"wrote {out / (NAME + '.csv')}, {NAME}.meta.json, {NAME}_eps.png in {time.perf_counter() - t0:.0f} s")
     for r in csv_rows:
-        log(f"  {r['defense']:>24s} {r['dataset']:>7s} {r['classifier']:>20s}: clean {r['clean_accuracy_defended']:5.1f} "
-            f"paper {r['paper_claim'] if r['paper_claim'] != '' else '-':>6} oblivious {r['oblivious_accuracy']:5.1f} "
-            f"PGD-through {r['pgd_through_defense_accuracy']:5.1f} adaptive {r['adaptive_accuracy']:5.1f} "
-            f"checks {'ok' if r['masking_checks_passed'] else 'FAILED'}")
+        log(f"  {r['defense']:>24s} {r['dataset']:>7s} {r['classifier']:>20s}: clean {float(r['clean_accuracy_defended']):5.1f} "
+            f"paper {r['paper_claim'] if r['paper_claim'] != '' else '-':>6} oblivious {float(r['oblivious_accuracy']):5.1f} "
+            f"PGD-through {float(r['pgd_through_defense_accuracy']):5.1f} adaptive {float(r['adaptive_accuracy']):5.1f} "
+            f"checks {'ok' if r['masking_checks_passed'] in (True, 'True') else 'FAILED'}")
     return {"rows": csv_rows, "meta": meta}
 
 

@@ -9,19 +9,24 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
+def add_scale_flags(p: argparse.ArgumentParser, *, quick: str, retrain: str, paper: str,
+                    data_dir: str = "directory with {name}.npz or {name}/{split}/{class}/* (default: "
+                                    "$KERAS_RESTORE_DATA, else tensorflow-datasets)"):
+    """The scale flags every reproduce/ script shares (``--quick`` / default / ``--retrain`` /
+    ``--paper``, into ``args.scale``) and ``--data-dir``, with each script's own help texts."""
+    scale = p.add_mutually_exclusive_group()
+    scale.add_argument("--quick", dest="scale", action="store_const", const="quick", help=quick)
+    scale.add_argument("--retrain", dest="scale", action="store_const", const="retrain", help=retrain)
+    scale.add_argument("--paper", dest="scale", action="store_const", const="paper", help=paper)
+    p.set_defaults(scale="default")
+    p.add_argument("--data-dir", default=None, help=data_dir)
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    scale = p.add_mutually_exclusive_group()
-    scale.add_argument("--quick", dest="scale", action="store_const", const="quick",
-                       help="CI smoke run: small subsets, 1-2 epochs (numbers are not a reproduction)")
-    scale.add_argument("--retrain", dest="scale", action="store_const", const="retrain",
-                       help="train every model on this machine instead of loading saved_models/")
-    scale.add_argument("--paper", dest="scale", action="store_const", const="paper",
-                       help="full scale (all 60,000 training pairs, 20 epochs): meant for a GPU")
-    p.set_defaults(scale="default")
-    p.add_argument("--data-dir", default=None,
-                   help="directory with {name}.npz or {name}/{split}/{class}/* "
-                        "(default: $KERAS_RESTORE_DATA, else tensorflow-datasets)")
+    add_scale_flags(p, quick="CI smoke run: small subsets, 1-2 epochs (numbers are not a reproduction)",
+                    retrain="train every model on this machine instead of loading saved_models/",
+                    paper="full scale (all 60,000 training pairs, 20 epochs): meant for a GPU")
     p.add_argument("--out-dir", default=None,
                    help="where CSVs/figures go (default: reproduce/results, or reproduce/results/<scale>)")
     p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"),

@@ -560,21 +560,15 @@ def sweep_parser(description: str, epilog: str, datasets=DATASETS):
     """The command line of the papers/002 figure scripts (the scale flags of the table scripts)."""
     import argparse
 
-    from keras_restore.pipeline.script import REPO
+    from keras_restore.pipeline.script import REPO, add_scale_flags
 
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=epilog)
-    scale = p.add_mutually_exclusive_group()
-    scale.add_argument("--quick", dest="scale", action="store_const", const="quick",
-                       help="CI smoke run: 30 images, 3 points per curve, tiny targets (numbers are not results)")
-    scale.add_argument("--retrain", dest="scale", action="store_const", const="retrain",
-                       help="the targets and restorers of the papers/002 tables at their --retrain scale")
-    scale.add_argument("--paper", dest="scale", action="store_const", const="paper",
-                       help="the whole test set, the tables' --paper models: meant for a GPU")
-    p.set_defaults(scale="default")
-    p.add_argument("--data-dir", default=None,
-                   help="directory with mnist.npz, fashion_mnist.npz, cifar10/ (default: $KERAS_RESTORE_DATA, "
-                        "else tensorflow-datasets)")
+    add_scale_flags(p, quick="CI smoke run: 30 images, 3 points per curve, tiny targets (numbers are not results)",
+                    retrain="the targets and restorers of the papers/002 tables at their --retrain scale",
+                    paper="the whole test set, the tables' --paper models: meant for a GPU",
+                    data_dir="directory with mnist.npz, fashion_mnist.npz, cifar10/ (default: $KERAS_RESTORE_DATA, "
+                             "else tensorflow-datasets)")
     p.add_argument("--out-dir", default=None,
                    help="where the CSV/PNG/meta go (default: reproduce/results; --quick/--retrain/--paper: "
                         "reproduce/results/<scale>)")

@@ -1,0 +1,51 @@
+"""reproduce/adaptive_robustness.py --update: rows run now replace their previous version, the rest
+are kept as written, in the leaderboard's row order; a missing previous file is a clear error."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from keras_restore import io
+
+PATH = Path(__file__).resolve().parents[2] / "reproduce" / "adaptive_robustness.py"
+
+
+@pytest.fixture(scope="module")
+def board():
+    spec = importlib.util.spec_from_file_location("adaptive_robustness_script", PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module   # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)
+
+
+def _row(defense, classifier, acc):
+    return {"defense": defense, "dataset": "mnist", "classifier": classifier, "adaptive_accuracy": acc}
+
+
+def test_update_replaces_and_keeps(board, tmp_path):
+    previous = [_row("none", "m1", 0.0), _row("feature_squeezing", "m1", 75.8), _row("magnet", "m1", 1.0)]
+    io.write_csv(tmp_path / "adaptive_robustness.csv", previous)
+    io.write_json(tmp_path / "adaptive_robustness.meta.json",
+                  {"rows": [{"row": f"{r['defense']}/mnist/{r['classifier']}", "old": True} for r in previous]})
+    now = [_row("magnet", "m1", 2.5), _row("image_reconstruction", "m1", 9.0)]
+    details = [{"row": "magnet/mnist/m1"}, {"row": "image_reconstruction/mnist/m1"}]
+    kept = board.merge_previous(tmp_path, now, details)
+    assert kept == 2
+    assert [r["defense"] for r in now] == ["none", "feature_squeezing", "image_reconstruction", "magnet"]   # ROWS order
+    assert now[1]["adaptive_accuracy"] == "75.80"   # kept exactly as written
+    assert now[3]["adaptive_accuracy"] == 2.5 and details[3] == {"row": "magnet/mnist/m1"}
+    assert details[0]["old"] is True
+
+
+def test_update_needs_the_previous_files(board, tmp_path):
+    with pytest.raises(ValueError, match="--update needs a readable previous .*adaptive_robustness.csv"):
+        board.merge_previous(tmp_path, [_row("none", "m1", 0.0)], [{"row": "none/mnist/m1"}])
+    io.write_csv(tmp_path / "adaptive_robustness.csv", [_row("none", "m1", 0.0)])
+    (tmp_path / "adaptive_robustness.meta.json").write_text(json.dumps({"rows": []}))
+    with pytest.raises(ValueError, match="has no details for row\\(s\\) none/mnist/m1"):
+        board.merge_previous(tmp_path, [_row("magnet", "m1", 0.0)], [{"row": "magnet/mnist/m1"}])

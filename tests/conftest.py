@@ -45,3 +45,22 @@ def tiny_npz(tmp_path):
              x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), y_train=rng.integers(0, 10, 20).astype(np.uint8),
              x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), y_test=rng.integers(0, 10, 10).astype(np.uint8))
     return tmp_path
+
+
+def _load_reproduce_script(name: str):
+    """``reproduce/<name>.py`` as a module (registered in sys.modules: dataclasses look their module
+    up there); importing it runs nothing (the scripts are importable without side effects)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "reproduce" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def reproduce_script():
+    """Loader of a ``reproduce/`` script by name: ``reproduce_script("adaptive_robustness")``."""
+    return _load_reproduce_script

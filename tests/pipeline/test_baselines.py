@@ -1,22 +1,12 @@
 """reproduce/baseline_adversarial_training.py: Madry et al.'s numbers pinned, scales ordered, bad
 arguments refused. (CI runs the script at --quick; training is tested in tests/training.)"""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "reproduce" / "baseline_adversarial_training.py"
 
 
 @pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location("baseline_adversarial_training", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module   # dataclasses look their module up there
-    spec.loader.exec_module(module)   # importable without side effects: nothing runs
-    return module
+def script(reproduce_script):
+    return reproduce_script("baseline_adversarial_training")
 
 
 def test_madry_numbers_pinned(script):

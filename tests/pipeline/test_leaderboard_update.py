@@ -1,26 +1,16 @@
 """reproduce/adaptive_robustness.py --update: rows run now replace their previous version, the rest
 are kept as written, in the leaderboard's row order; a missing previous file is a clear error."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 from keras_restore import io
 
-PATH = Path(__file__).resolve().parents[2] / "reproduce" / "adaptive_robustness.py"
-
 
 @pytest.fixture(scope="module")
-def board():
-    spec = importlib.util.spec_from_file_location("adaptive_robustness_script", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module   # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+def board(reproduce_script):
+    return reproduce_script("adaptive_robustness")
 
 
 def _row(defense, classifier, acc):

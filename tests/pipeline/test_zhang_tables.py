@@ -175,14 +175,8 @@ def test_table4_specs_share_table2s_models():
     assert ZHANG_TABLE4B.paper_accuracies["Our Method"]["no_defense"]["FGSM"] == 24   # the Normal row
 
 
-def test_table4_merge():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "reproduce" / "zhang_table4_fashion_mnist.py"
-    module = importlib.util.spec_from_file_location("zhang_table4", path)
-    script = importlib.util.module_from_spec(module)
-    module.loader.exec_module(script)
+def test_table4_merge(reproduce_script):
+    script = reproduce_script("zhang_table4_fashion_mnist")
 
     def rows(offset):
         out = []

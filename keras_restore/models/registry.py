@@ -18,13 +18,14 @@ from typing import Callable
 import keras
 
 from keras_restore.models import cifar, classifiers, crunet, crunet_targets, edsr, restorers, zhang_targets
-from keras_restore.models import magnet
+from keras_restore.models import gan_denoiser, magnet
 
 PRIMARY = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
 CRUNET = "Ali et al. 2022, CRU-Net (papers/001)"
 ZHANG = "Zhang et al., Adversarial example defense based on image reconstruction (papers/002)"
 MADRY = "Madry et al. 2018, Towards Deep Learning Models Resistant to Adversarial Attacks (ICLR)"
 MAGNET = "Meng & Chen 2017, MagNet: a Two-Pronged Defense against Adversarial Examples (CCS)"
+GAN_DENOISER = "A GAN denoiser with repair, recovery and isomorphic losses (papers/004)"
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,12 @@ MODELS: dict[str, ModelSpec] = {
                   table="Table 1 (MNIST detector I / reformer)"),
         ModelSpec("magnet_mnist_detector2", magnet.magnet_mnist_detector2, kind="restorer", paper=MAGNET,
                   table="Table 1 (MNIST detector II)"),
+        # papers/004: the GAN denoiser's generator (APE-GAN's layout, models/gan_denoiser.py), one per
+        # dataset (not trained yet: issue 20); its discriminator is built by the `gan_repair` recipes.
+        *(ModelSpec(f"gan_denoiser_{ds}", gan_denoiser.gan_denoiser_generator,
+                    {"input_shape": shape, "name": f"gan_denoiser_{ds}"}, dataset=ds, kind="restorer",
+                    paper=GAN_DENOISER, table="Sec. 3 (generator; architecture figure lost, APE-GAN's)")
+          for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))),
         # Baselines (issue 17): M1 adversarially trained with PGD (Madry et al. 2018), the
         # `adversarial_training` defense of keras_restore.defenses (reproduce/baseline_adversarial_training.py).
         ModelSpec("m1_pgd_at", classifiers.m1, paper=MADRY, table="baseline (PGD adversarial training of M1)",

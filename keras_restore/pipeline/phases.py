@@ -115,18 +115,24 @@ class Run:
             lr = self.scale.target_lr.get(name)
             precision = runtime.choose_precision(self.scale.target_precision.get(name, self.precision))
             schedule = self.scale.target_schedule.get(name, "constant")
+            recipe_name = self.scale.target_recipe.get(name, "classifier")
+            recipe = training.get_recipe(recipe_name)
+            if not isinstance(recipe, training.Classification):
+                raise ValueError(f"`target_recipe` of {name!r} must name a classification recipe, got {recipe_name!r}.")
             cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3,
                                        precision=precision, lr_schedule=schedule)
             key = io.key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []),
-                         *self._precision_key(precision), *([schedule] if schedule != "constant" else []))
+                         *self._precision_key(precision), *([schedule] if schedule != "constant" else []),
+                         *([recipe.fingerprint()] if recipe_name != "classifier" else []))
 
             def make(ckpt):
                 self.log(f"[I] {label}: training {name} for {epochs} epoch(s) on {limit or len(self.x_train)} images "
-                         f"({precision})")
+                         f"({precision}, {recipe.stages()[0]})")
                 runtime.seed_everything(self.seed)
                 model = training.build_model(lambda: models.build(name), cfg)
                 xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
-                record = training.train_classifier(model, xt, yt, cfg, checkpoint_dir=ckpt, verbose=self.verbose)
+                record = recipe.train(model, training.TrainData(x_clean=xt, labels=yt), cfg, checkpoint_dir=ckpt,
+                                      verbose=self.verbose)
                 model = training.float32_copy(model, lambda: models.build(name))
                 return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": precision}
 
@@ -172,10 +178,11 @@ class Run:
                                  "source": attacks.default_source(attack, self.spec.dataset)}
 
     # ---------------------------------------------------------------- Phase IV
-    def pairs(self, targets: dict):
+    def pairs(self, targets: dict, *, with_labels: bool = False):
         """(adversarial, clean) training pairs: ``n_pairs`` training images, each attacked once
         by one (target, attack) combination (round robin over a seeded order), then mixed.
-        Returns ``x_adv, x_clean, groups, info``: ``groups`` is each pair's attack column."""
+        Returns ``x_adv, x_clean, groups, info``: ``groups`` is each pair's attack column;
+        ``with_labels``: then ``labels`` (each pair's true class) as a fifth item."""
         from keras_restore import training
 
         pair_attacks = self.spec.pair_attacks or {col: {} for col in self.spec.columns}
@@ -193,7 +200,11 @@ class Run:
             self.log(f"[IV] pairs {label}/{col}: {len(idx)} ({'cached' if info['cached'] else str(info['seconds']) + ' s'})")
         x_adv, x_clean, groups = training.shuffled_pairs(np.concatenate(adv_parts), np.concatenate(clean_parts),
                                                          self.seed, groups=np.concatenate(group_parts))
-        return x_adv, x_clean, groups, pair_info
+        if not with_labels:
+            return x_adv, x_clean, groups, pair_info
+        # The same seeded order as the pairs (shuffled_pairs' order depends on the seed and the count only).
+        y = np.concatenate([self.y_train[np.sort(order[i:: len(combos)])] for i in range(len(combos))])
+        return x_adv, x_clean, groups, pair_info, training.shuffled_pairs(y, y, self.seed)[0]
 
     def restorer_config(self):
         from keras_restore import training
@@ -201,9 +212,10 @@ class Run:
         return training.TrainConfig(epochs=self.scale.restorer_epochs, batch_size=self.scale.restorer_batch,
                                     learning_rate=self.scale.restorer_lr, seed=self.seed, precision=self.precision)
 
-    def restorer_key(self, name: str, recipe, targets: dict, preprocessing=()) -> str:
+    def restorer_key(self, name: str, recipe, targets: dict, preprocessing=(), classifier: str | None = None) -> str:
         """Cache key of a trained restorer: its name, the targets' weights, the scale, seed, data,
-        attack budgets and the recipe's fingerprint (its fields and training rules)."""
+        attack budgets and the recipe's fingerprint (its fields and training rules); ``classifier``:
+        the label of the target a recipe's classifier loss uses (in the key only when given)."""
         fps = {label: io.fingerprint(m) for label, m in targets.items()}
         s = self.scale
         # Pair attacks and the preprocessing the restorer trains behind enter the key only when a
@@ -217,6 +229,7 @@ class Run:
                          for col, params in self.spec.pair_attacks.items()}
             extra.append({"pair_attacks": self.spec.pair_attacks})
         extra += [{"preprocessing": [layer.get_config() for layer in preprocessing]}] if preprocessing else []
+        extra += [{"classifier": classifier}] if classifier is not None else []
         return io.key(name, fps, s.n_pairs, s.restorer_epochs, s.restorer_batch, s.restorer_lr, self.seed,
                       self.source, overrides, recipe.fingerprint(), *self._precision_key(), *extra)
 
@@ -252,10 +265,14 @@ class Run:
             recipe = training.get_recipe(defense_spec.recipe)
             # A restorer behind preprocessing (papers/002: depth reduction) trains on what it will see.
             steps = defense_spec.preprocessing_steps(self.spec.dataset, **row.options)
-            key = self.restorer_key(name, recipe, targets, steps)
+            # A recipe with a classifier loss (papers/004) gets the first trained-for target, frozen, and
+            # the pairs' labels; other recipes get neither (their keys and training are unchanged).
+            clf_label = next(iter(targets)) if "classifier" in recipe.context_needs() else None
+            with_labels = "labels" in recipe.data_needs()
+            key = self.restorer_key(name, recipe, targets, steps, clf_label)
 
             def make(ckpt):
-                x_adv, x_clean, groups, pair_info = self.pairs(targets)
+                x_adv, x_clean, groups, pair_info, *labels = self.pairs(targets, with_labels=with_labels)
                 if steps:
                     from keras_restore.defenses import apply_preprocessing
 
@@ -265,13 +282,21 @@ class Run:
                 self.log(f"[IV] training {name} on {len(x_adv)} pairs for {cfg.epochs} epoch(s) ({recipe.stages()[0]})")
                 runtime.seed_everything(self.seed)
                 model = training.build_model(lambda: models.build(name), cfg)
-                record = recipe.train(model, training.TrainData(x_adv=x_adv, x_clean=x_clean, groups=groups), cfg,
-                                      checkpoint_dir=ckpt, verbose=self.verbose)
+                context = {} if clf_label is None else {"classifier": targets[clf_label]}
+                trainable = {k: m.trainable for k, m in context.items()}
+                try:
+                    record = recipe.train(model, training.TrainData(x_adv=x_adv, x_clean=x_clean, groups=groups,
+                                                                    labels=labels[0] if labels else None),
+                                          cfg, checkpoint_dir=ckpt, verbose=self.verbose, **context)
+                finally:   # the recipe freezes the classifier; the run's target stays as it was
+                    for k, m in context.items():
+                        m.trainable = trainable[k]
                 model = training.float32_copy(model, lambda: models.build(name))
                 return model, {**record, "source": f"trained ({self.scale.name} scale)", "pairs": pair_info,
                                "pair_recipe": PAIR_RECIPE, "recipe": recipe.describe(), "precision": self.precision,
                                **({"pair_attacks": self.spec.pair_attacks} if self.spec.pair_attacks else {}),
-                               **({"trained_behind": [layer.name for layer in steps]} if steps else {})}
+                               **({"trained_behind": [layer.name for layer in steps]} if steps else {}),
+                               **({"classifier_loss_target": clf_label} if clf_label is not None else {})}
 
             model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
             if hit:

@@ -44,6 +44,10 @@ class Scale:
     # registry name -> training images (the first n of a seeded order) over which a trained target's
     # BatchNorm statistics are recomputed after training (training.precise_batchnorm); 0 / absent: not.
     target_precise_bn: dict = field(default_factory=dict)
+    # registry name -> the training.RECIPES classification recipe of that target (default
+    # "classifier": Adam, no augmentation; "classifier_cifar": SGD-Nesterov, weight decay, label
+    # smoothing, crop + flip); in its cache key when not the default.
+    target_recipe: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -77,12 +77,20 @@ class GANRestorer(keras.Model):
             self.features = keras.Model(classifier.inputs, classifier.layers[-2].output, name="classifier_features")
         self.trackers = {k: keras.metrics.Mean(name=k) for k in ("g_loss", "d_loss", *self.WEIGHTS)}
         self.val_tracker = keras.metrics.Mean(name="loss")
+        # The wrapper owns no weights of its own: built once its networks are (BackupAndRestore, which
+        # resumes an interrupted fit -- the pipeline always gives a checkpoint dir -- refuses an unbuilt model).
+        if generator.built and all(m is None or m.built for m in (discriminator, classifier)):
+            self.built = True
 
     def compile(self, g_optimizer, d_optimizer=None, **kwargs):
         super().compile(**kwargs)
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         if self.discriminator is not None and d_optimizer is None:
             raise ValueError("`d_optimizer` is required when the model has a discriminator.")
+        # Built now, so a resumed fit (BackupAndRestore) gets their moments back, not only the weights.
+        g_optimizer.build(self.generator.trainable_variables)
+        if self.discriminator is not None:
+            d_optimizer.build(self.discriminator.trainable_variables)
 
     @property
     def metrics(self):

@@ -34,6 +34,28 @@ from keras_restore.validation import check_images, check_labels, check_positive_
 
 
 LR_SCHEDULES = ("constant", "cosine")
+# Training-time input augmentation (``fit(augment=...)``), applied per image inside the tf.data
+# pipeline by Keras preprocessing layers:
+#   "crop_flip": the standard CIFAR-10 augmentation (He et al. 2016, Sec. 4.2: 4-px padding, random
+#   32x32 crop, horizontal flip) as RandomTranslation(+-4 px, zero fill, nearest) -- per image, unlike
+#   keras.layers.RandomCrop, which draws one crop for the whole batch -- then RandomFlip("horizontal").
+AUGMENTATIONS = ("none", "crop_flip")
+
+
+def augmentation(name: str, image_shape, seed: int = 0):
+    """The Keras preprocessing model of augmentation ``name`` for images of ``image_shape``
+    (``None`` for ``"none"``)."""
+    if name not in AUGMENTATIONS:
+        raise ValueError(f"`augment` must be one of {', '.join(AUGMENTATIONS)}, got {name!r}.")
+    if name == "none":
+        return None
+    h, w = int(image_shape[0]), int(image_shape[1])
+    return keras.Sequential([
+        keras.Input(tuple(image_shape)),
+        keras.layers.RandomTranslation(4 / h, 4 / w, fill_mode="constant", interpolation="nearest", seed=seed,
+                                       name="random_shift_4px"),
+        keras.layers.RandomFlip("horizontal", seed=seed + 1, name="random_flip"),
+    ], name=f"augment_{name}")
 
 
 def precise_batchnorm(model, x, batch_size: int = 250) -> dict:
@@ -137,10 +159,11 @@ def float32_copy(model, build):
     return fresh
 
 
-def make_dataset(x, y, batch_size: int, *, seed: int | None = None, shuffle: bool = True):
+def make_dataset(x, y, batch_size: int, *, seed: int | None = None, shuffle: bool = True, augment=None):
     """``tf.data`` pipeline over the arrays ``x`` and ``y`` (any nesting of arrays of equal
     length): a seeded permutation of the indices, reshuffled each epoch, batched, gathered and
-    prefetched. The arrays stay NumPy-side tensors captured once (no 2 GB graph constant)."""
+    prefetched. The arrays stay NumPy-side tensors captured once (no 2 GB graph constant).
+    ``augment``: a Keras preprocessing model (:func:`augmentation`) applied to each batch of ``x``."""
     import tensorflow as tf
 
     n = len(x)
@@ -152,6 +175,8 @@ def make_dataset(x, y, batch_size: int, *, seed: int | None = None, shuffle: boo
     ds = ds.batch(batch_size).map(
         lambda i: (tf.gather(xs, i), tf.nest.map_structure(lambda t: tf.gather(t, i), ys)),
         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if augment is not None:
+        ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -161,8 +186,9 @@ def split(n: int, val_fraction: float) -> int:
 
 
 def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_best=False, monitor=None,
-        callbacks=()) -> dict:
+        callbacks=(), augment: str = "none") -> dict:
     """Train a compiled ``model`` on ``(x, y)`` (``y`` may be a tuple of arrays); see the module docstring.
+    ``augment``: an :data:`AUGMENTATIONS` name, applied to the training inputs only.
     Returns a JSON-serialisable record (config, sizes, history, seconds, kept epoch, loss per group)."""
     from keras_restore.runtime import seed_everything
 
@@ -170,8 +196,11 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
     n_val = split(len(x), config.val_fraction)
     n_tr = len(x) - n_val
     take = (lambda a, s: a[s]) if not isinstance(y, tuple) else (lambda a, s: tuple(t[s] for t in a))
+    aug = augmentation(augment, x.shape[1:], config.seed)
+    if aug is not None and keras.backend.backend() != "tensorflow":
+        raise ValueError(f"`augment={augment!r}` needs the TensorFlow backend (tf.data); got {keras.backend.backend()!r}.")
     if keras.backend.backend() == "tensorflow":
-        train = make_dataset(x[:n_tr], take(y, slice(0, n_tr)), config.batch_size, seed=config.seed)
+        train = make_dataset(x[:n_tr], take(y, slice(0, n_tr)), config.batch_size, seed=config.seed, augment=aug)
         val = (make_dataset(x[n_tr:], take(y, slice(n_tr, None)), config.batch_size, shuffle=False)
                if n_val else None)
         fit_kwargs = {"shuffle": False}   # tf.data shuffles (seeded)
@@ -197,6 +226,7 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         "config": config.as_dict(),
         "n_train": int(n_tr),
         "n_val": int(n_val),
+        "augment": augment,
         "input": ("tf.data: seeded index shuffle each epoch, batch, gather, prefetch"
                   if keras.backend.backend() == "tensorflow" else f"NumPy arrays, Keras shuffle ({keras.backend.backend()})"),
         "history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},

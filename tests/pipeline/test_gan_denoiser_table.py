@@ -1,0 +1,148 @@
+"""papers/004 Table 1 (GAN denoiser) on the shared pipeline: the spec, the paper's attacks as columns,
+what Run.restorer passes a recipe with a classifier loss (the first trained-for target, frozen only
+while it trains, and the pairs' labels) and what it passes the others (nothing new), and a micro run
+(M1 / LeNet-5, 300 training images, 32 pairs, 16 test images)."""
+
+import csv
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from keras_restore import training
+from keras_restore.defenses import get_defense
+from keras_restore.pipeline import get_scale, run_table
+from keras_restore.pipeline.phases import Run
+from keras_restore.pipeline.tables import (
+    ATTACK_OF_COLUMN, GAN_DENOISER_COLUMNS, GAN_DENOISER_TABLE1_MNIST, Row, get_table,
+)
+
+QUIET = {"progress": False, "log": lambda s: None}
+MICRO_ATTACKS = {"cw": {"binary_search_steps": 1, "max_iterations": 5}, "deepfool": {"max_iter": 5},
+                 "pgd": {"nb_iter": 5, "eps_iter": 0.06}, "mim": {"nb_iter": 5, "eps_iter": 0.06},
+                 "jsma": {"gamma": 0.05}}
+MICRO_SPEC = dataclasses.replace(
+    GAN_DENOISER_TABLE1_MNIST, name="gan_denoiser_micro",
+    rows={"M1": Row("m1", "gan_denoiser", "gan_denoiser_mnist"),
+          "LeNet-5": Row("lenet5", "gan_denoiser", "gan_denoiser_mnist")})
+MICRO = dataclasses.replace(get_scale("quick", GAN_DENOISER_TABLE1_MNIST), name="micro",
+                            target_epochs={"m1": 1, "lenet5": 1}, target_train_limit=300, n_pairs=32, n_eval=16,
+                            restorer_epochs=1, attack_overrides=MICRO_ATTACKS, n_adaptive=4, adaptive_iter=2,
+                            adaptive_targets=1)
+
+
+@pytest.fixture(scope="module")
+def micro_run(data_dir, tmp_path_factory):
+    d = tmp_path_factory.mktemp("gan_denoiser")
+    res = run_table(MICRO_SPEC, MICRO, data_dir=data_dir, out_dir=d / "out", cache_dir=d / "cache", **QUIET)
+    return res, d
+
+
+# ---------------------------------------------------------------- the spec
+def test_spec_follows_the_paper():
+    spec = GAN_DENOISER_TABLE1_MNIST
+    assert get_table("gan_denoiser_table1_mnist") is spec
+    assert spec.columns == GAN_DENOISER_COLUMNS == ("FGSM", "PGD", "MIM", "JSMA", "CWA", "DFA")
+    assert [ATTACK_OF_COLUMN[c] for c in spec.columns] == ["fgsm", "pgd", "mim", "jsma", "cw", "deepfool"]
+    assert spec.targets == {"M1": "m1", "LeNet-5": "lenet5", "A-Net": "anet"}   # three CNNs, all shipped
+    assert (spec.report, spec.eval_images, spec.paper, spec.paper_accuracies) == ("defended", "first", {}, {})
+    assert spec.pair_attacks == {"FGSM": {"eps": 0.3}}   # the paper's grayscale FGSM multiplier
+    for label in spec.rows:
+        assert spec.rows[label].defense == "gan_denoiser" and spec.restorer_of(label) == "gan_denoiser_mnist"
+        assert spec.trained_for(label) == spec.targets
+    for scale in ("quick", "default", "retrain", "paper"):
+        s = get_scale(scale, spec)
+        assert (s.restorer_lr, s.restorer_batch) == (2e-4, 32)   # the paper's Adam 2e-4, batch 32
+        assert set(s.target_epochs) >= set(spec.targets.values())
+        assert s.attack_overrides.get("fgsm", {}).get("eps", 0.3) == 0.3
+    spec_d = get_defense("gan_denoiser")
+    assert spec_d.recipe == "gan_repair" and spec_d.restorer_name("cifar10") == "gan_denoiser_cifar10"
+    assert spec_d.reported["imagenet"]["value"] == 78.7 and spec_d.reported["imagenet"]["without_defense"] == 22.6
+    rep = spec_d.reported["imagenet_comparison"]
+    assert (rep["defense_gan_below"], rep["ape_gan_below"]) == (4.3, 7.4)
+
+
+# ---------------------------------------------------------------- what Run.restorer passes a recipe
+@dataclass(frozen=True)
+class _Capture(training.Recipe):
+    """Trains nothing; records the data and context it was given."""
+
+    with_classifier: bool = True
+    NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
+    seen: ClassVar[dict] = {}
+
+    def data_needs(self):
+        return self.NEEDS + (("labels",) if self.with_classifier else ())
+
+    def context_needs(self):
+        return ("classifier",) if self.with_classifier else ()
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, **context):
+        clf = context.get("classifier")
+        _Capture.seen.update(data=data, context=context, trainable=None if clf is None else clf.trainable)
+        if clf is not None:
+            clf.trainable = False   # as GANRestorer does
+        return {"seconds": 0.0}
+
+
+@pytest.mark.parametrize("with_classifier", [True, False])
+def test_run_restorer_passes_classifier_and_labels(data_dir, tmp_path, monkeypatch, with_classifier):
+    monkeypatch.setattr(training, "get_recipe", lambda name: _Capture(with_classifier))
+    _Capture.seen.clear()
+    run = Run(MICRO_SPEC, MICRO, data_dir=data_dir, cache_dir=tmp_path, seed=0, columns=None, **QUIET)
+    run.load_data()
+    _, record = run.restorer("LeNet-5")
+    seen = _Capture.seen
+    m1, _ = run.target("M1", "m1")
+    if with_classifier:
+        assert seen["context"]["classifier"] is m1 and record["classifier_loss_target"] == "M1"   # the first target
+        assert seen["trainable"] is True and m1.trainable   # frozen while training only
+        x_clean, labels = seen["data"].x_clean, seen["data"].labels
+        assert labels.shape == (32,)
+        # each label is the true class of its (shuffled) clean image
+        index = {run.x_train[i].tobytes(): i for i in range(len(run.x_train))}
+        np.testing.assert_array_equal(labels, run.y_train[[index[x.tobytes()] for x in x_clean]])
+    else:
+        assert seen["context"] == {} and seen["data"].labels is None and "classifier_loss_target" not in record
+
+
+def test_pairs_without_labels_unchanged(data_dir, tmp_path):
+    run = Run(MICRO_SPEC, MICRO, data_dir=data_dir, cache_dir=tmp_path, seed=0, columns=None, **QUIET)
+    run.load_data()
+    targets = {"M1": run.target("M1", "m1")[0]}
+    plain = run.pairs(targets)
+    labelled = run.pairs(targets, with_labels=True)
+    assert len(plain) == 4 and len(labelled) == 5
+    for a, b in zip(plain[:3], labelled[:3]):
+        np.testing.assert_array_equal(a, b)
+    recipe = training.get_recipe("pixel_mse")
+    assert run.restorer_key("r", recipe, targets) == run.restorer_key("r", recipe, targets, (), None)
+    assert run.restorer_key("r", recipe, targets, (), "M1") != run.restorer_key("r", recipe, targets)
+
+
+# ---------------------------------------------------------------- a micro run
+def test_micro_run(micro_run):
+    res, d = micro_run
+    with open(d / "out" / "gan_denoiser_micro.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["network"], r["defense"]) for r in rows] == [("M1", "no defense"), ("M1", "defense"),
+                                                            ("LeNet-5", "no defense"), ("LeNet-5", "defense")]
+    for r in rows:
+        for col in ("Clean", *GAN_DENOISER_COLUMNS):
+            assert 0.0 <= float(r[col]) <= 100.0 and r[f"{col}_paper"] == ""
+    record = res["meta"]["restorer"]
+    assert record["name"] == "gan_denoiser_mnist" and record["classifier_loss_target"] == "M1"
+    assert record["pair_attacks"] == {"FGSM": {"eps": 0.3}}
+    assert {k: v["n"] for k, v in record["pairs"].items()} == {"M1/FGSM": 16, "LeNet-5/FGSM": 16}
+    assert record["recipe"]["weights"]["isomorphic"] == 0.7 and record["recipe"]["discriminator"] == "gan_denoiser"
+    hist = record["history"]
+    assert all(np.isfinite(hist[k][-1]) and hist[k][-1] > 0 for k in ("pixel", "adversarial", "classifier",
+                                                                        "recovery", "isomorphic", "d_loss"))
+    described = res["meta"]["defenses"]["LeNet-5"]
+    assert described["restorer"] == "gan_denoiser_mnist" and set(described["gradients"].values()) == {"exact"}
+    adaptive = {a["target"]: a for a in res["meta"]["adaptive"]["rows"]}
+    assert set(adaptive) == {"M1", "LeNet-5"} and adaptive["M1"]["eps"] == 0.3
+    assert adaptive["M1"]["paper_oblivious"] is None
+    assert res["meta"]["scale"]["restorer_lr"] == 2e-4

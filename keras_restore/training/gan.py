@@ -97,7 +97,9 @@ class GANRestorer(keras.Model):
         return [*self.trackers.values(), self.val_tracker]
 
     def call(self, x, training=False):
-        out = self.generator(x, training=training)
+        # float32 out of a mixed-precision generator (bfloat16 activations): the losses compare it with
+        # float32 images and feed it to a float32 discriminator / classifier.
+        out = tf.cast(self.generator(x, training=training), tf.float32)
         if self.output_mode == "noise":
             out = tf.clip_by_value(x + out, 0.0, 1.0)
         return out
@@ -110,6 +112,7 @@ class GANRestorer(keras.Model):
         return x_adv, target, None
 
     def _adv_loss(self, scores, real: bool):
+        scores = tf.cast(scores, tf.float32)
         target = tf.ones_like(scores) if real else tf.zeros_like(scores)
         if self.adversarial == "lsgan":
             return tf.reduce_mean(tf.square(scores - target))

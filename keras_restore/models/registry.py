@@ -25,6 +25,7 @@ CRUNET = "Ali et al. 2022, CRU-Net (papers/001)"
 ZHANG = "Zhang et al., Adversarial example defense based on image reconstruction (papers/002)"
 MADRY = "Madry et al. 2018, Towards Deep Learning Models Resistant to Adversarial Attacks (ICLR)"
 MAGNET = "Meng & Chen 2017, MagNet: a Two-Pronged Defense against Adversarial Examples (CCS)"
+APE_GAN = "Jin et al. 2019, APE-GAN: Adversarial Perturbation Elimination with GAN (ICASSP)"
 GAN_DENOISER = "A GAN denoiser with repair, recovery and isomorphic losses (papers/004)"
 
 
@@ -136,6 +137,17 @@ MODELS: dict[str, ModelSpec] = {
         *(ModelSpec(f"gan_denoiser_{ds}", gan_denoiser.gan_denoiser_generator,
                     {"input_shape": shape, "name": f"gan_denoiser_{ds}"}, dataset=ds, kind="restorer",
                     paper=GAN_DENOISER, table="Sec. 3 (generator; architecture figure lost, APE-GAN's)")
+          for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))),
+        # Its loss ablation (reproduce/gan_denoiser_ablation.py): the same generator, trained without one loss.
+        *(ModelSpec(f"gan_denoiser_mnist_{part}", gan_denoiser.gan_denoiser_generator,
+                    {"input_shape": (28, 28, 1), "name": f"gan_denoiser_mnist_{part}"}, dataset="mnist",
+                    kind="restorer", paper=GAN_DENOISER, table=f"ablation (ours): without the {part[3:]} loss")
+          for part in ("no_isomorphic", "no_recovery")),
+        # APE-GAN (baseline of papers/004 Table 2): the same generator layout (papers/004 took it from
+        # APE-GAN), trained by the `ape_gan` recipe (MSE + adversarial loss only).
+        *(ModelSpec(f"ape_gan_{ds}", gan_denoiser.gan_denoiser_generator,
+                    {"input_shape": shape, "name": f"ape_gan_{ds}"}, dataset=ds, kind="restorer",
+                    paper=APE_GAN, table="baseline of papers/004 Table 2 (generator)")
           for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))),
         # Baselines (issue 17): M1 adversarially trained with PGD (Madry et al. 2018), the
         # `adversarial_training` defense of keras_restore.defenses (reproduce/baseline_adversarial_training.py).

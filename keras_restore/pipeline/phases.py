@@ -116,7 +116,7 @@ class Run:
             precision = runtime.choose_precision(self.scale.target_precision.get(name, self.precision))
             schedule = self.scale.target_schedule.get(name, "constant")
             recipe_name = self.scale.target_recipe.get(name, "classifier")
-            recipe = training.get_recipe(recipe_name)
+            recipe = training.recipes.get_recipe(recipe_name)
             if not isinstance(recipe, training.Classification):
                 raise ValueError(f"`target_recipe` of {name!r} must name a classification recipe, got {recipe_name!r}.")
             cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3,
@@ -262,9 +262,9 @@ class Run:
                          f"{'' if self.spec.owns_restorer(label) else ' (not this table' + chr(39) + 's targets)'}")
             targets = {lab: self.target(lab, reg)[0] for lab, reg in wanted.items()}
             defense_spec = get_defense(row.defense)
-            recipe = training.get_recipe(defense_spec.recipe)
+            recipe = training.get_recipe(row.recipe or defense_spec.recipe)
             # A restorer behind preprocessing (papers/002: depth reduction) trains on what it will see.
-            steps = defense_spec.preprocessing_steps(self.spec.dataset, **row.options)
+            steps = defense_spec.preprocessing_steps(self.spec.dataset, **self.defense_options(label))
             # A recipe with a classifier loss (papers/004) gets the first trained-for target, frozen, and
             # the pairs' labels; other recipes get neither (their keys and training are unchanged).
             clf_label = next(iter(targets)) if "classifier" in recipe.context_needs() else None
@@ -306,13 +306,18 @@ class Run:
         self.models[name] = model, record
         return model, record
 
+    def defense_options(self, label: str) -> dict:
+        """Row ``label``'s defense options: the row's, then the scale's ``defense_options`` of its defense."""
+        row = self.spec.rows[label]
+        return {**row.options, **self.scale.defense_options.get(row.defense, {})}
+
     def defense(self, label: str, classifier, restorer, fast=True):
         """Row ``label``'s defense (:func:`keras_restore.defenses.build_defense`) around ``classifier``."""
         from keras_restore.defenses import build_defense
 
         row = self.spec.rows[label]
         return build_defense(row.defense, classifier, dataset=self.spec.dataset, fast=fast,
-                             **({"restorer": restorer} if restorer is not None else {}), **row.options)
+                             **({"restorer": restorer} if restorer is not None else {}), **self.defense_options(label))
 
     # ---------------------------------------------------------------- adaptive (beside Phase V)
     def adaptive(self, label: str, model, defense, x, y, x_pgd=None):

@@ -92,7 +92,9 @@ def similarity_of(long_rows) -> dict:
     for r in long_rows:
         out.setdefault(r["target"], {})[r["attack"]] = {
             "n_images": r["n_images"], "ssim": r["ssim_restored"],
-            "psnr_paper255_db": r["psnr_paper255_restored"], "psnr_tf_unit_db": r["psnr_restored"]}
+            "psnr_paper255_db": r.get("psnr_paper255_restored"), "psnr_tf_unit_db": r["psnr_restored"],
+            # the attacked images themselves vs the originals (papers/004 Tables 3-4's "Base")
+            "ssim_adversarial": r["ssim_adversarial"], "psnr_tf_unit_db_adversarial": r["psnr_adversarial"]}
     return out
 
 
@@ -314,6 +316,9 @@ class DefendedReporter(SuccessRateReporter):
             out[f"{kind}_pct"], out[f"{kind}_pct_paper"] = metrics[metric], theirs
             out[f"{kind}_pct_delta"] = None if theirs is None else metrics[metric] - theirs
         return out
+
+    def meta(self, long_rows) -> dict:
+        return {"similarity": similarity_of(long_rows)}
 
     def log_line(self, label, col, metrics, row) -> str:
         return (f"[V] {label}/{col}: clean {metrics['original_accuracy']:.2f}% | no defense "

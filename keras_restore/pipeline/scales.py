@@ -48,6 +48,9 @@ class Scale:
     # "classifier": Adam, no augmentation; "classifier_cifar": SGD-Nesterov, weight decay, label
     # smoothing, crop + flip); in its cache key when not the default.
     target_recipe: dict = field(default_factory=dict)
+    # defense-registry name -> builder options at this scale, over each row's (e.g. Defense-GAN's
+    # projection steps and restarts: the paper's at --paper, fewer on a 2-core CPU); in the metadata.
+    defense_options: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -104,3 +104,74 @@ def similarity_table(scale, *, datasets=("mnist", "cifar10"), data_dir=None,
     io.write_json(out / f"{NAME}.meta.json", meta)
     log(f"== wrote {out / NAME}.csv (+ .meta.json)")
     return {"rows": rows, "meta": meta}
+
+
+# ------------------------------------------------------------------ papers/004 Tables 3-4
+GAN_DENOISER_SIMILARITY = {"mnist": "gan_denoiser_table1_mnist"}
+
+
+def base_vs_ours_rows(spec, similarity: dict, columns) -> list[dict]:
+    """papers/004 Tables 3 (PSNR) and 4 (SSIM): per target, a "Base" row (the adversarial examples
+    vs the clean images) and an "Ours" row (their denoised images vs the clean images), columns =
+    attacks. ``similarity``: a run's ``meta["similarity"]`` (:func:`report.similarity_of`, full
+    precision). PSNR is ``tf.image.psnr(max_val=1)`` on [0, 1] images (dB), SSIM ``tf.image.ssim``.
+    The paper's values are lost from the text (no printed number survived)."""
+    out = []
+    for table, metric, adv_key, ours_key in (("Table 3", "PSNR_dB", "psnr_tf_unit_db_adversarial", "psnr_tf_unit_db"),
+                                             ("Table 4", "SSIM", "ssim_adversarial", "ssim")):
+        for label in spec.targets:
+            by_attack = similarity.get(label, {})
+            if not by_attack:
+                continue
+            for kind, key in (("Base", adv_key), ("Ours", ours_key)):
+                row = {"paper_table": table, "metric": metric, "dataset": spec.dataset, "network": label,
+                       "images": "adversarial vs clean" if kind == "Base" else "denoised vs clean", "row": kind}
+                for col in columns:
+                    if col in by_attack:
+                        row[col] = round(float(by_attack[col][key]), 4 if metric == "SSIM" else 2)
+                        row[f"{col}_paper"] = ""
+                row["n_images"] = next(iter(by_attack.values()))["n_images"]
+                row["paper_note"] = "papers/004's Tables 3-4 are lost from the text: no printed value"
+                out.append(row)
+    return out
+
+
+def gan_denoiser_similarity(scale, *, dataset="mnist", data_dir=None, out_dir="reproduce/results",
+                            cache_dir="reproduce/cache", seed: int = 0, columns=None, progress: bool = True,
+                            log=print, precision: str = "float32") -> dict:
+    """Write ``gan_denoiser_tables3_4_<dataset>.csv`` (+ ``.meta.json``) from papers/004 Table 1's run:
+    its ``.meta.json`` in ``out_dir`` when that run has this scale, seed, data and attacks (and the
+    full-precision similarity), else the Table 1 run here (resuming from ``cache_dir``)."""
+    check_choice(dataset, "dataset", GAN_DENOISER_SIMILARITY)
+    spec = get_table(GAN_DENOISER_SIMILARITY[dataset])
+    ds_scale = get_scale(scale, spec) if isinstance(scale, str) else scale
+    cols = list(columns or spec.columns)
+    unknown = [c for c in cols if c not in spec.columns]
+    if unknown:
+        raise ValueError(f"Unknown attack column(s) {unknown}; expected some of: {', '.join(spec.columns)}.")
+    out = Path(out_dir)
+    source = data.source_label(spec.dataset, data_dir)
+    meta = _reusable(out / f"{spec.name}.meta.json", ds_scale, seed, cols, source)
+    if meta is not None:
+        log(f"[3-4] from {out / spec.name}.meta.json ({ds_scale.name} scale)")
+        how = f"results {out / spec.name}.meta.json"
+    else:
+        log(f"[3-4] running {spec.name} ({ds_scale.name} scale; resumes from {cache_dir})")
+        meta = run_table(spec, ds_scale, data_dir=data_dir, out_dir=out, cache_dir=cache_dir, seed=seed,
+                         columns=cols, progress=progress, log=log, precision=precision)["meta"]
+        how = f"run of {spec.name}"
+    rows = base_vs_ours_rows(spec, meta["similarity"], cols)
+    name = f"gan_denoiser_tables3_4_{dataset}"
+    io.write_csv(out / f"{name}.csv", rows)
+    io.write_json(out / f"{name}.meta.json", {
+        "table": name, "title": f"papers/004 Tables 3-4: PSNR and SSIM, adversarial (Base) and denoised (Ours) "
+                                f"vs clean, {dataset}",
+        "paper": spec.source, "from": how, "scale": meta.get("scale"), "seed": seed, "data_source": source,
+        "restorer": meta.get("restorer"), "eval_images": meta.get("eval_images"),
+        "metric_definitions": {"PSNR_dB": "tf.image.psnr(max_val=1) on [0, 1] images, mean over the images",
+                               "SSIM": "tf.image.ssim(max_val=1), mean over the images",
+                               "Base": "the adversarial examples vs the clean test images",
+                               "Ours": "the GAN denoiser's output on them vs the clean test images"},
+        "versions": io.versions()})
+    log(f"== wrote {out / name}.csv (+ .meta.json)")
+    return {"rows": rows}

@@ -393,6 +393,11 @@ def _gan_repair(**drop) -> GAN:
     return GAN(weights=weights, pixel="mse", adversarial="bce", discriminator="gan_denoiser")
 
 
+# APE-GAN (Jin et al. 2019, ICASSP; the baseline of papers/004 Table 2, issue 17): the same
+# generator/discriminator pair trained with only its two losses, xi_1 = 0.7 x MSE (G(x_adv) vs x) and
+# xi_2 = 0.3 x the adversarial BCE (their paper's Eq. 4 and their code's defaults).
+APE_GAN = GAN(weights={"pixel": 0.7, "adversarial": 0.3}, pixel="mse", adversarial="bce", discriminator="gan_denoiser")
+
 RECIPES: dict[str, Recipe] = {
     "pixel_mse": PixelLoss("mse"),
     "pixel_l1": PixelLoss("l1"),
@@ -408,6 +413,7 @@ RECIPES: dict[str, Recipe] = {
     "gan_repair": _gan_repair(),
     "gan_repair_no_isomorphic": _gan_repair(isomorphic=True),
     "gan_repair_no_recovery": _gan_repair(recovery=True),
+    "ape_gan": APE_GAN,
 }
 
 

@@ -146,3 +146,66 @@ def test_micro_run(micro_run):
     assert set(adaptive) == {"M1", "LeNet-5"} and adaptive["M1"]["eps"] == 0.3
     assert adaptive["M1"]["paper_oblivious"] is None
     assert res["meta"]["scale"]["restorer_lr"] == 2e-4
+
+
+# ---------------------------------------------------------------- Table 2, the ablation, Tables 3-4
+def test_table2_and_ablation_specs():
+    from keras_restore.pipeline.tables import GAN_DENOISER_ABLATION_MNIST, GAN_DENOISER_TABLE2_MNIST
+
+    t2 = GAN_DENOISER_TABLE2_MNIST
+    assert get_table("gan_denoiser_table2_mnist") is t2 and len(t2.rows) == 9
+    assert {(r.target, r.defense, r.restorer) for r in t2.rows.values()} >= {
+        ("m1", "gan_denoiser", "gan_denoiser_mnist"), ("lenet5", "ape_gan", "ape_gan_mnist"),
+        ("anet", "defense_gan", "defense_gan_mnist")}
+    # every restorer is trained on Table 1's pairs (all three targets, the same labels): Table 1's cache key
+    for label in t2.rows:
+        assert t2.trained_for(label) == GAN_DENOISER_TABLE1_MNIST.targets and t2.owns_restorer(label)
+    assert get_scale("paper", t2).defense_options == {"defense_gan": {"L": 200, "R": 10}}   # Samangouei et al.
+    assert get_scale("default", t2).defense_options == {"defense_gan": {"L": 100, "R": 4}}
+    assert "first 100 test images" in get_scale("default", t2).note
+    ab = GAN_DENOISER_ABLATION_MNIST
+    assert {label: (r.restorer, r.recipe) for label, r in ab.rows.items() if label.startswith("M1")} == {
+        "M1 / full": ("gan_denoiser_mnist", None),
+        "M1 / no isomorphic": ("gan_denoiser_mnist_no_isomorphic", "gan_repair_no_isomorphic"),
+        "M1 / no recovery": ("gan_denoiser_mnist_no_recovery", "gan_repair_no_recovery")}
+
+
+def test_row_recipe_and_scale_defense_options_reach_the_run(data_dir, tmp_path, monkeypatch):
+    asked = []
+
+    def capture(name):
+        asked.append(name)
+        return _Capture(True)
+
+    monkeypatch.setattr(training, "get_recipe", capture)
+    spec = dataclasses.replace(MICRO_SPEC, rows={"M1": Row("m1", "gan_denoiser", "gan_denoiser_mnist_no_recovery",
+                                                           recipe="gan_repair_no_recovery")})
+    run = Run(spec, MICRO, data_dir=data_dir, cache_dir=tmp_path, seed=0, columns=None, **QUIET)
+    run.load_data()
+    run.restorer("M1")
+    assert asked == ["gan_repair_no_recovery"]   # the row's recipe, not the defense's gan_repair
+    scale = dataclasses.replace(MICRO, defense_options={"feature_squeezing": {"bits": 3}})
+    fs = dataclasses.replace(MICRO_SPEC, rows={"M1": Row("m1", "feature_squeezing", options={"bits": 1, "median": 2})})
+    assert Run(fs, scale, data_dir=data_dir, cache_dir=tmp_path, seed=0, columns=None,
+               **QUIET).defense_options("M1") == {"bits": 3, "median": 2}
+
+
+def test_tables3_4_from_the_table1_run(micro_run, data_dir, monkeypatch):
+    from keras_restore.pipeline import similarity
+
+    res, d = micro_run
+    monkeypatch.setitem(similarity.GAN_DENOISER_SIMILARITY, "mnist", "gan_denoiser_micro")
+    monkeypatch.setattr(similarity, "get_table", lambda name: MICRO_SPEC if name == "gan_denoiser_micro" else get_table(name))
+    logs = []
+    out = similarity.gan_denoiser_similarity(MICRO, data_dir=data_dir, out_dir=d / "out", cache_dir=d / "cache",
+                                             progress=False, log=logs.append)
+    assert logs[0].startswith("[3-4] from ")   # read off the micro run's .meta.json, not rerun
+    rows = out["rows"]
+    assert [(r["paper_table"], r["network"], r["row"]) for r in rows[:4]] == [
+        ("Table 3", "M1", "Base"), ("Table 3", "M1", "Ours"), ("Table 3", "LeNet-5", "Base"), ("Table 3", "LeNet-5", "Ours")]
+    long = {(r["target"], r["attack"]): r for r in res["long"]}
+    m1_base = next(r for r in rows if (r["paper_table"], r["network"], r["row"]) == ("Table 4", "M1", "Base"))
+    assert m1_base["FGSM"] == round(long["M1", "FGSM"]["ssim_adversarial"], 4)
+    m1_ours = next(r for r in rows if (r["paper_table"], r["network"], r["row"]) == ("Table 3", "M1", "Ours"))
+    assert m1_ours["PGD"] == round(long["M1", "PGD"]["psnr_restored"], 2)
+    assert (d / "out" / "gan_denoiser_tables3_4_mnist.meta.json").exists()

@@ -25,8 +25,10 @@ M1; ``restorer_cifar10`` -> DenseNet121), crunet (papers/001: ``crunet_mnist_ane
 ``crunet_cifar10_dnet`` -> DenseNet121), feature_squeezing (Xu et al. 2018: -> M1; ->
 DenseNet121), adversarial_training (Madry et al. 2018: ``m1_pgd_at``, M1 adversarially trained with
 PGD, replaces M1; reproduce/baseline_adversarial_training.py), and none (M1, A-Net, DenseNet121).
-image_reconstruction (papers/002: ``edsr_mnist`` -> M1) is listed and skipped until its restorer is
-trained and shipped (every skipped row is logged and recorded in the meta's ``skipped``). ``paper_claim`` is the registry's
+image_reconstruction (papers/002: ``edsr_mnist`` -> M1), magnet (its reformer ``magnet_mnist_reformer`` ->
+M1), gan_denoiser (papers/004: ``gan_denoiser_mnist`` -> M1) and ape_gan (Jin et al. 2019: ``ape_gan_mnist``
+-> M1). A row whose model is not shipped is skipped (every skipped row is logged and recorded in
+the meta's ``skipped``). ``paper_claim`` is the registry's
 ``DEFENSES[name].reported[dataset]["value"]``, with its metric in ``paper_claim_metric`` (for
 papers/000 a *success rate*, restored / original accuracy, not an accuracy).
 
@@ -89,6 +91,8 @@ ROWS = (
     Row("adversarial_training", "mnist", "m1", "m1_pgd_at"),
     Row("image_reconstruction", "mnist", "m1", "edsr_mnist"),   # papers/002: skipped until edsr_mnist ships
     Row("magnet", "mnist", "m1", "magnet_mnist_reformer"),       # baseline: its reformer (the detector is not differentiated)
+    Row("gan_denoiser", "mnist", "m1", "gan_denoiser_mnist"),    # papers/004 (skipped until its generator ships)
+    Row("ape_gan", "mnist", "m1", "ape_gan_mnist"),              # baseline of papers/004 Table 2
     Row("none", "mnist", "anet", None),
     Row("crunet", "mnist", "anet", "crunet_mnist_anet"),
     Row("none", "cifar10", "densenet121_cifar10", None),
@@ -106,7 +110,8 @@ EPS_SOURCE = ("eps of the papers' PGD: MNIST 0.3 (papers/000 Table 4, papers/001
 # M1 1150, feature squeezing -> M1 790, DenseNet121 70, crunet_mnist_anet -> A-Net 30,
 # restorer_cifar10 -> DenseNet121 19, crunet_cifar10_dnet -> DenseNet121 17, restorer_mnist -> M1 12.
 _RESTORER_ROWS = (("deep_image_restoration", "mnist"), ("crunet", "mnist"), ("deep_image_restoration", "cifar10"),
-                  ("crunet", "cifar10"), ("image_reconstruction", "mnist"))
+                  ("crunet", "cifar10"), ("image_reconstruction", "mnist"), ("gan_denoiser", "mnist"),
+                  ("ape_gan", "mnist"))
 SCALES = {
     "quick": {
         "note": "CI smoke run: every stage of every row runs, on a handful of images with 10 iterations and a "

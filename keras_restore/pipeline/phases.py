@@ -56,7 +56,9 @@ def attack_tag(spec: TableSpec, label: str) -> str:
     do not depend on the table, so the tag is the target's registry name: a black-box table
     attacks exactly the images (and with the same seeds) as the white-box table of the same
     target, as papers/001 Tables 2 and 4 (equal "No defense" columns) do."""
-    return f"{spec.targets[label]}-test-first" if spec.eval_images == "first" else f"{label}-test"
+    if spec.eval_images == "first":
+        return f"{spec.targets[label]}-test-first"
+    return f"{spec.attack_labels.get(label, label)}-test"
 
 
 class Run:

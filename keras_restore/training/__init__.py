@@ -1,5 +1,5 @@
 """Training: one loop (:mod:`.loop`), recipes (:mod:`.recipes`), GAN and adversarial-training
-models (:mod:`.gan`, :mod:`.adversarial`).
+models (:mod:`.gan`, :mod:`.adversarial`, :mod:`.wgan`).
 
 :func:`train_classifier` and :func:`train_restorer` are the two recipes every table uses
 (:class:`~.recipes.Classification`, :class:`~.recipes.PixelLoss`), kept as functions.
@@ -15,8 +15,9 @@ from keras_restore.training.loop import (
 )
 from keras_restore.training.recipes import (
     GAN, RECIPES, AdversarialTraining, Classification, FeatureMatching, PixelLoss, Recipe, Stages, TrainData,
-    get_recipe,
+    WGANGenerator, get_recipe,
 )
+from keras_restore.training.wgan import WGANGP
 
 
 def train_classifier(model, x, y, config: TrainConfig | None = None, *, checkpoint_dir=None, verbose=2) -> dict:
@@ -38,4 +39,5 @@ def train_restorer(model, x_adv, x_clean, config: TrainConfig | None = None, *, 
 
 __all__ = ["build_model", "float32_copy", "precise_batchnorm", "TrainConfig", "RESTORER_DEFAULTS", "LossPerGroup", "fit", "make_dataset", "shuffled_pairs",
            "straight_through_clips", "train_classifier", "train_restorer", "Recipe", "TrainData", "PixelLoss",
-           "GAN", "FeatureMatching", "Stages", "Classification", "AdversarialTraining", "RECIPES", "get_recipe"]
+           "GAN", "FeatureMatching", "Stages", "Classification", "AdversarialTraining", "WGANGenerator", "WGANGP", "RECIPES",
+           "get_recipe"]

@@ -20,6 +20,8 @@ of a stale one being reused.
 * :class:`AdversarialTraining` -- FGSM (Goodfellow et al. 2015, mixed objective), PGD (Madry et
   al. 2018) or BIM examples made inside ``train_step``
   (:class:`~keras_restore.training.adversarial.AdversarialTrainer`).
+* :class:`WGANGenerator` -- Defense-GAN's generator (``z -> image``) trained with WGAN-GP on clean
+  images only (:class:`~keras_restore.training.wgan.WGANGP`; recipe ``defense_gan_wgan``).
 """
 
 from __future__ import annotations
@@ -398,6 +400,64 @@ def _gan_repair(**drop) -> GAN:
 # xi_2 = 0.3 x the adversarial BCE (their paper's Eq. 4 and their code's defaults).
 APE_GAN = GAN(weights={"pixel": 0.7, "adversarial": 0.3}, pixel="mse", adversarial="bce", discriminator="gan_denoiser")
 
+
+@dataclass(frozen=True)
+class WGANGenerator(Recipe):
+    """Defense-GAN's generator (Samangouei et al. 2018): ``model`` (``z -> image``,
+    :func:`keras_restore.models.defense_gan.defense_gan_generator`) trained with WGAN-GP on clean
+    images only (:class:`~keras_restore.training.wgan.WGANGP`; scheme and settings there).
+
+    Fields: ``latent_dim`` (128; must be the generator's input size), ``gp_weight`` (10),
+    ``n_critic`` (5 critic updates per generator update), ``learning_rate`` (1e-4, both Adams with
+    beta_1 0.5, beta_2 0.9: WGAN-GP's and Defense-GAN's). The :class:`TrainConfig`'s
+    ``learning_rate`` is *not* used (a restorer's 1e-3 destabilises WGAN-GP); its epochs, batch
+    size, validation fraction and seed are. Context: ``critic=`` (default: a fresh float32
+    :func:`~keras_restore.models.defense_gan.defense_gan_critic` for the generator's image shape).
+    No keep-best (the critic's validation estimate is no model-selection criterion): the generator
+    of the last epoch is kept."""
+
+    latent_dim: int = 128
+    gp_weight: float = 10.0
+    n_critic: int = 5
+    learning_rate: float = 1e-4
+    NEEDS: ClassVar[tuple] = ("x_clean",)
+    RULES: ClassVar[tuple] = ("wgan-gp", "adam-beta1-0.5-beta2-0.9", "critic-each-step-generator-each-n_critic",
+                              "tf.data")
+
+    def __post_init__(self):
+        check_positive_int(self.latent_dim, "latent_dim")
+        check_positive_int(self.n_critic, "n_critic")
+        if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or self.gp_weight < 0:
+            raise ValueError(f"`gp_weight` must be a number >= 0, got {self.gp_weight!r}.")
+        if not isinstance(self.learning_rate, (int, float)) or not 0 < self.learning_rate < 1:
+            raise ValueError(f"`learning_rate` must be in (0, 1), got {self.learning_rate!r}.")
+
+    def stages(self):
+        return [f"wgan-gp (gp x {self.gp_weight:g}, {self.n_critic} critic steps per generator step)"]
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, critic=None, **context):
+        from keras_restore.models.defense_gan import defense_gan_critic
+        from keras_restore.runtime import precision_scope
+        from keras_restore.training.wgan import WGANGP, wgan_adam
+
+        data.require(self.NEEDS, "WGANGenerator")
+        if len(model.input_shape) != 2 or int(model.input_shape[-1]) != self.latent_dim:
+            raise ValueError(f"Recipe 'WGANGenerator' trains a generator of z with {self.latent_dim} values "
+                             f"(`latent_dim`); the model takes input shape {model.input_shape}.")
+        shape = tuple(model.output_shape[1:])
+        x = check_images(data.x_clean, "x_clean", shape=shape)
+        if critic is None:
+            with precision_scope("float32"):   # differentiated twice by the gradient penalty
+                critic = defense_gan_critic(shape)
+        wrapper = WGANGP(model, critic, self.latent_dim, gp_weight=self.gp_weight, n_critic=self.n_critic,
+                         seed=int(config.seed))
+        wrapper.compile(g_optimizer=wgan_adam(self.learning_rate), d_optimizer=wgan_adam(self.learning_rate))
+        # y: a dummy (train_step reads the real images only).
+        record = fit(wrapper, x, np.zeros(len(x), np.float32), config, checkpoint_dir, verbose)
+        record["learning_rate_used"] = self.learning_rate
+        return record
+
+
 RECIPES: dict[str, Recipe] = {
     "pixel_mse": PixelLoss("mse"),
     "pixel_l1": PixelLoss("l1"),
@@ -414,6 +474,8 @@ RECIPES: dict[str, Recipe] = {
     "gan_repair_no_isomorphic": _gan_repair(isomorphic=True),
     "gan_repair_no_recovery": _gan_repair(recovery=True),
     "ape_gan": APE_GAN,
+    # Defense-GAN (Samangouei et al. 2018; a papers/004 Table 2 baseline): its WGAN-GP generator, clean images only.
+    "defense_gan_wgan": WGANGenerator(),
 }
 
 

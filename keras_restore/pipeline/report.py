@@ -175,11 +175,12 @@ ADAPTIVE_DEFINITION = (
 
 def add_adaptive(wide: list[dict], adaptive_rows: list[dict]):
     """Put each row's oblivious and adaptive accuracy beside the paper's columns: on the target's row
-    (success-rate tables) or on its PGD row (accuracy tables, rows = (attack, target))."""
+    (success-rate tables), on its PGD row (accuracy tables, rows = (attack, target)) or on its
+    "defense" row (defended tables, papers/002 and 004: rows = (network, no defense | defense))."""
     by_target = {r["target"]: r for r in adaptive_rows}
     for row in wide:
-        a = by_target.get(row.get("target"))
-        if a is None or row.get("attack", "PGD") != "PGD":
+        a = by_target.get(row.get("target", row.get("network")))
+        if a is None or row.get("attack", "PGD") != "PGD" or row.get("defense") == "no defense":
             continue
         row.update({"PGD_oblivious_acc": a["oblivious_accuracy"], "PGD_adaptive_acc": a["adaptive_accuracy"],
                     "adaptive_n_images": a["n_images"], "adaptive_eps": a["eps"]})

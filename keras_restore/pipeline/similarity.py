@@ -128,7 +128,8 @@ def base_vs_ours_rows(spec, similarity: dict, columns) -> list[dict]:
                        "images": "adversarial vs clean" if kind == "Base" else "denoised vs clean", "row": kind}
                 for col in columns:
                     if col in by_attack:
-                        row[col] = round(float(by_attack[col][key]), 4 if metric == "SSIM" else 2)
+                        # strings: the CSV writer rounds floats to 2 decimals, SSIM is printed to 4
+                        row[col] = f"{float(by_attack[col][key]):.{4 if metric == 'SSIM' else 2}f}"
                         row[f"{col}_paper"] = ""
                 row["n_images"] = next(iter(by_attack.values()))["n_images"]
                 row["paper_note"] = "papers/004's Tables 3-4 are lost from the text: no printed value"

@@ -144,6 +144,12 @@ def test_micro_run(micro_run):
     assert described["restorer"] == "gan_denoiser_mnist" and set(described["gradients"].values()) == {"exact"}
     adaptive = {a["target"]: a for a in res["meta"]["adaptive"]["rows"]}
     assert set(adaptive) == {"M1", "LeNet-5"} and adaptive["M1"]["eps"] == 0.3
+    # the adaptive accuracy sits on each network's "defense" row of the CSV, not on its "no defense" row
+    for r in rows:
+        if r["defense"] == "defense":
+            assert float(r["PGD_adaptive_acc"]) == pytest.approx(adaptive[r["network"]]["adaptive_accuracy"], abs=0.01)
+        else:
+            assert r["PGD_adaptive_acc"] == ""
     assert adaptive["M1"]["paper_oblivious"] is None
     assert res["meta"]["scale"]["restorer_lr"] == 2e-4
 
@@ -205,7 +211,7 @@ def test_tables3_4_from_the_table1_run(micro_run, data_dir, monkeypatch):
         ("Table 3", "M1", "Base"), ("Table 3", "M1", "Ours"), ("Table 3", "LeNet-5", "Base"), ("Table 3", "LeNet-5", "Ours")]
     long = {(r["target"], r["attack"]): r for r in res["long"]}
     m1_base = next(r for r in rows if (r["paper_table"], r["network"], r["row"]) == ("Table 4", "M1", "Base"))
-    assert m1_base["FGSM"] == round(long["M1", "FGSM"]["ssim_adversarial"], 4)
+    assert m1_base["FGSM"] == f'{long["M1", "FGSM"]["ssim_adversarial"]:.4f}'
     m1_ours = next(r for r in rows if (r["paper_table"], r["network"], r["row"]) == ("Table 3", "M1", "Ours"))
-    assert m1_ours["PGD"] == round(long["M1", "PGD"]["psnr_restored"], 2)
+    assert m1_ours["PGD"] == f'{long["M1", "PGD"]["psnr_restored"]:.2f}'
     assert (d / "out" / "gan_denoiser_tables3_4_mnist.meta.json").exists()

@@ -18,7 +18,7 @@ from typing import Callable
 import keras
 
 from keras_restore.models import cifar, classifiers, crunet, crunet_targets, edsr, restorers, zhang_targets
-from keras_restore.models import gan_denoiser, magnet
+from keras_restore.models import defense_gan, gan_denoiser, magnet
 
 PRIMARY = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
 CRUNET = "Ali et al. 2022, CRU-Net (papers/001)"
@@ -26,6 +26,8 @@ ZHANG = "Zhang et al., Adversarial example defense based on image reconstruction
 MADRY = "Madry et al. 2018, Towards Deep Learning Models Resistant to Adversarial Attacks (ICLR)"
 MAGNET = "Meng & Chen 2017, MagNet: a Two-Pronged Defense against Adversarial Examples (CCS)"
 APE_GAN = "Jin et al. 2019, APE-GAN: Adversarial Perturbation Elimination with GAN (ICASSP)"
+DEFENSE_GAN = ("Samangouei, Kabkab & Chellappa 2018, Defense-GAN: Protecting Classifiers Against Adversarial "
+               "Attacks Using Generative Models (ICLR)")
 GAN_DENOISER = "A GAN denoiser with repair, recovery and isomorphic losses (papers/004)"
 
 
@@ -148,6 +150,13 @@ MODELS: dict[str, ModelSpec] = {
         *(ModelSpec(f"ape_gan_{ds}", gan_denoiser.gan_denoiser_generator,
                     {"input_shape": shape, "name": f"ape_gan_{ds}"}, dataset=ds, kind="restorer",
                     paper=APE_GAN, table="baseline of papers/004 Table 2 (generator)")
+          for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))),
+        # Defense-GAN (baseline of papers/004 Table 2): its WGAN-GP generator z (128) -> image
+        # (models/defense_gan.py), trained on clean images by the `defense_gan_wgan` recipe. A "restorer"
+        # for the defense registry, but it takes latent vectors, not images.
+        *(ModelSpec(f"defense_gan_{ds}", defense_gan.defense_gan_generator,
+                    {"image_shape": shape, "name": f"defense_gan_{ds}"}, dataset=ds, kind="restorer",
+                    paper=DEFENSE_GAN, table="baseline of papers/004 Table 2 (generator, their MNIST WGAN-GP)")
           for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))),
         # Baselines (issue 17): M1 adversarially trained with PGD (Madry et al. 2018), the
         # `adversarial_training` defense of keras_restore.defenses (reproduce/baseline_adversarial_training.py).

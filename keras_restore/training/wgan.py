@@ -106,11 +106,14 @@ class WGANGP(keras.Model):
 
     def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
         """Both optimizers default to :func:`wgan_adam` (Adam 1e-4, 0.5, 0.9)."""
-        super().compile(**kwargs)
-        self.g_optimizer = g_optimizer if g_optimizer is not None else wgan_adam()
-        self.d_optimizer = d_optimizer if d_optimizer is not None else wgan_adam()
-        if self.g_optimizer is self.d_optimizer:
+        g_optimizer = g_optimizer if g_optimizer is not None else wgan_adam()
+        d_optimizer = d_optimizer if d_optimizer is not None else wgan_adam()
+        if g_optimizer is d_optimizer:
             raise ValueError("`g_optimizer` and `d_optimizer` must be two optimizers (each keeps its own moments).")
+        # Keras' own `optimizer` is the critic's (its `iterations` = train steps), not a default RMSprop
+        # that nothing uses and that a resumed run would warn about (built at load time, unbuilt when saved).
+        super().compile(optimizer=d_optimizer, **kwargs)
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         # Built now, so a resumed fit (BackupAndRestore) gets their moments (and the critic's update
         # count) back, not only the weights.
         self.g_optimizer.build(self.generator.trainable_variables)

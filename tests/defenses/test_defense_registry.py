@@ -109,8 +109,8 @@ def test_image_reconstruction_is_depth_reduction_then_edsr():
 
 def test_bad_input():
     clf = _classifier()
-    with pytest.raises(ValueError, match="Unknown defense 'defense_gan'"):
-        get_defense("defense_gan")
+    with pytest.raises(ValueError, match="Unknown defense 'no_such_defense'"):
+        get_defense("no_such_defense")
     with pytest.raises(ValueError, match="declares no gradient"):
         Defense(clf, None, [keras.layers.ReLU()])
     with pytest.raises(ValueError, match="`classifier` must be a keras.Model"):

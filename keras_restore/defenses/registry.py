@@ -14,8 +14,8 @@ from typing import Callable
 
 import keras
 
-from keras_restore.defenses import defense_gan as _defense_gan
 from keras_restore.defenses.base import Defense
+from keras_restore.defenses.defense_gan import DEFAULTS as DEFENSE_GAN_DEFAULTS
 from keras_restore.defenses.defense_gan import defense_gan
 from keras_restore.defenses.magnet import magnet
 from keras_restore.defenses.preprocessing import BitDepthReduction, MedianFilter
@@ -280,7 +280,7 @@ DEFENSES: dict[str, DefenseSpec] = {
             restorers={"mnist": "defense_gan_mnist", "fashion_mnist": "defense_gan_fashion_mnist",
                        "cifar10": "defense_gan_cifar10"},
             # The paper's L = 200, R = 10 on every dataset (keras_restore.defenses.defense_gan.DEFAULTS).
-            options=_defense_gan.DEFAULTS,
+            options=DEFENSE_GAN_DEFAULTS,
             # Defense-GAN's own MNIST numbers (their Tables): not in ../shared/papers, so not quoted;
             # papers/004 says only that Defense-GAN is 4.3 points below it on ImageNet.
             reported={"imagenet": {"metric": "percentage points below papers/004's defense on ImageNet (papers/004 "

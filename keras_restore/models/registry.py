@@ -18,13 +18,14 @@ from typing import Callable
 import keras
 
 from keras_restore.models import cifar, classifiers, crunet, crunet_targets, edsr, restorers, zhang_targets
-from keras_restore.models import defense_gan, gan_denoiser, magnet
+from keras_restore.models import attention_unet, defense_gan, gan_denoiser, magnet
 
 PRIMARY = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
 CRUNET = "Ali et al. 2022, CRU-Net (papers/001)"
 ZHANG = "Zhang et al., Adversarial example defense based on image reconstruction (papers/002)"
 MADRY = "Madry et al. 2018, Towards Deep Learning Models Resistant to Adversarial Attacks (ICLR)"
 MAGNET = "Meng & Chen 2017, MagNet: a Two-Pronged Defense against Adversarial Examples (CCS)"
+BANA = "Bana et al. 2021, Robust Recovery of Adversarial Examples (papers/003)"
 APE_GAN = "Jin et al. 2019, APE-GAN: Adversarial Perturbation Elimination with GAN (ICASSP)"
 DEFENSE_GAN = ("Samangouei, Kabkab & Chellappa 2018, Defense-GAN: Protecting Classifiers Against Adversarial "
                "Attacks Using Generative Models (ICLR)")
@@ -140,6 +141,13 @@ MODELS: dict[str, ModelSpec] = {
                     {"input_shape": shape, "name": f"gan_denoiser_{ds}"}, dataset=ds, kind="restorer",
                     paper=GAN_DENOISER, table="Sec. 3 (generator; architecture figure lost, APE-GAN's)")
           for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))),
+        # papers/003: the Attention U-Net generator (models/attention_unet.py), image and noise
+        # reconstruction (not trained yet: issue 19).
+        *(ModelSpec(f"attention_unet_{mode}_{ds}", attention_unet.attention_unet_generator,
+                    {"input_shape": shape, "mode": mode, "name": f"attention_unet_{mode}_{ds}"}, dataset=ds,
+                    kind="restorer", paper=BANA, table=f"Table 1 ({mode} reconstruction; generator of Sec. 5)")
+          for ds, shape in (("cifar10", (32, 32, 3)), ("mnist", (28, 28, 1)))
+          for mode in ("image", "noise")),
         # Its loss ablation (reproduce/gan_denoiser_ablation.py): the same generator, trained without one loss.
         *(ModelSpec(f"gan_denoiser_mnist_{part}", gan_denoiser.gan_denoiser_generator,
                     {"input_shape": (28, 28, 1), "name": f"gan_denoiser_mnist_{part}"}, dataset="mnist",

@@ -410,11 +410,13 @@ class WGANGenerator(Recipe):
     Fields: ``latent_dim`` (128; must be the generator's input size), ``gp_weight`` (10),
     ``n_critic`` (5 critic updates per generator update), ``learning_rate`` (1e-4, both Adams with
     beta_1 0.5, beta_2 0.9: WGAN-GP's and Defense-GAN's). The :class:`TrainConfig`'s
-    ``learning_rate`` is *not* used (a restorer's 1e-3 destabilises WGAN-GP); its epochs, batch
-    size, validation fraction and seed are. Context: ``critic=`` (default: a fresh float32
+    ``learning_rate`` is *not* used (WGAN-GP's settings go with 1e-4, not with a restorer's 1e-3;
+    the rate used is in the record as ``learning_rate_used``); its epochs, batch size, validation
+    fraction and seed are. Context: ``critic=`` (default: a fresh float32
     :func:`~keras_restore.models.defense_gan.defense_gan_critic` for the generator's image shape).
     No keep-best (the critic's validation estimate is no model-selection criterion): the generator
-    of the last epoch is kept."""
+    of the last epoch is kept. Data: ``x_clean`` only; given (adversarial, clean) pairs, as the
+    pipeline's ``Run.restorer`` makes them, the adversarial halves are ignored."""
 
     latent_dim: int = 128
     gp_weight: float = 10.0

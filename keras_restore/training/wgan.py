@@ -9,8 +9,9 @@ which are WGAN-GP's own:
 
 * critic loss ``mean D(G(z)) - mean D(x) + gp_weight * mean((||grad_x^ D(x^)||_2 - 1)^2)``, ``x^`` a
   uniform random interpolate between each real image and a generated one, ``gp_weight`` 10;
-  the norm is taken over all pixels of an image (their code reduces over axis 1 only of 4-D
-  images, a slip; Gulrajani et al.'s flattened MNIST images make axis 1 all pixels);
+  the norm is taken over all pixels of an image, as in Gulrajani et al.'s code (its images are
+  flattened, so their ``reduction_indices=[1]`` is all pixels; Defense-GAN's code keeps that
+  ``[1]`` on 4-D images, a norm per image column, which is not followed here);
 * generator loss ``-mean D(G(z))``, ``z ~ N(0, I)`` of ``latent_dim`` (128);
 * Adam(1e-4, beta_1 0.5, beta_2 0.9) for both networks;
 * ``n_critic`` (5) critic updates per generator update. **Scheme** (the simplest that keeps one

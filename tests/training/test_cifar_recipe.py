@@ -56,13 +56,16 @@ def test_cifar_recipe_trains_with_smoothing_and_records_it():
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 256)
-    x = np.clip(rng.normal(0.3 + 0.4 * y[:, None, None, None], 0.1, (256, 32, 32, 3)), 0, 1).astype("float32")
+    x = np.clip(rng.normal(0.2 + 0.6 * y[:, None, None, None], 0.05, (256, 32, 32, 3)), 0, 1).astype("float32")
     inputs = keras.Input((32, 32, 3))
     h = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
     model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(h)))
-    cfg = training.TrainConfig(epochs=4, batch_size=32, learning_rate=0.05, lr_schedule="cosine", seed=0)
+    keras.utils.set_random_seed(0)
+    cfg = training.TrainConfig(epochs=6, batch_size=32, learning_rate=0.05, lr_schedule="cosine", seed=0)
     record = training.get_recipe("classifier_cifar").train(model, training.TrainData(x_clean=x, labels=y), cfg,
                                                             verbose=0)
     assert record["augment"] == "crop_flip" and record["recipe"]["optimizer"] == "sgd_nesterov"
-    assert record["history"]["accuracy"][-1] > 0.9   # brightness separates the classes; a broken loop would not
+    hist = record["history"]
+    # brightness separates the classes: a working loop learns them, a broken one stays near chance
+    assert hist["accuracy"][-1] > 0.85 and hist["loss"][-1] < hist["loss"][0]
     assert isinstance(model.optimizer, keras.optimizers.SGD) and model.optimizer.nesterov

@@ -8,7 +8,7 @@ FGSM, PGD, MIM (L-inf eps 0.3), JSMA, CW-L2 and DeepFool made on the bare target
   losses only, 0.7 x MSE + 0.3 x adversarial BCE (recipe ``ape_gan``), on the same FGSM pairs.
 * Defense-GAN: a WGAN-GP generator trained on the clean training images of those pairs; at test
   time each image is replaced by G(z*), z* from L gradient steps on ||G(z) - x||^2 from R random
-  starts (their MNIST setup L = 200, R = 10 at ``--paper``; L = 100, R = 4 on this CPU).
+  starts (their MNIST setup L = 200, R = 10 at ``--paper``; L = 50, R = 2 on this CPU).
 
 The paper's Table 2 is lost from the text; it says only that on ImageNet Defense-GAN is 4.3 and
 APE-GAN 7.4 points below its defense (quoted in the defenses' registry entries, not in a cell).

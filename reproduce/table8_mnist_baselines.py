@@ -3,7 +3,7 @@ Sec. 4.6-4.7): success rate (%) of other defenses beside the paper's on MNIST.
 
 The paper copies its comparison numbers from the cited papers (FGSM and CW only; other models and
 attack settings). Here each defense it cites that this package builds runs on the same target
-(M1), the same six attacks and the same images (the first 500 test images M1 classifies correctly,
+(M1), the same six attacks and the same images (the first 200 test images M1 classifies correctly,
 one adversarial set per attack shared by every row), under the paper's protocol (attacks made on
 M1 alone, then the defense): success rate = accuracy through the defense on them / M1's clean
 accuracy on them. The cited value sits beside ours (``_paper``, ``_delta``) where the paper prints one.
@@ -12,7 +12,7 @@ Rows (models from ``saved_models/``, each trained by its own script):
 
 * Our method: papers/000's restorer (``restorer_mnist``; ``table4_mnist.py``);
 * Defense-GAN (Samangouei et al. 2018): WGAN-GP generator ``defense_gan_mnist`` + projection,
-  L = 100 steps x R = 4 restarts on this CPU (their 200 x 10 at ``--paper``); ``gan_denoiser_table2.py``;
+  L = 50 steps x R = 2 restarts on this CPU (their 200 x 10 at ``--paper``); ``gan_denoiser_table2.py``;
 * MagNet (Meng & Chen 2017): the reformer ``magnet_mnist_reformer`` (``baseline_magnet.py``, which
   also reports detector + reformer);
 * Adv. Tr: M1 adversarially trained with PGD (``m1_pgd_at``, Madry et al. 2018;

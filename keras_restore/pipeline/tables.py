@@ -372,9 +372,10 @@ CRUNET_TABLE5 = crunet_table(5, "cifar10", "black", _CRUNET_T5, "Fig. 11")
 # the same targets, attacks and images as Table 4 (same attack cache), MNIST's 1-bit depth and 2x2
 # median. papers/000 prints no value for it: the paper columns stay empty.
 # Defense-GAN's projection (Samangouei et al. 2018, MNIST): L = 200 gradient steps from each of R = 10
-# random starts at --paper; on this CPU L = 100, R = 4 (its cost is L x R generator passes per image
-# and attack) and fewer test images (papers/004 Table 2: the first 100; Table 8: 500).
-DEFENSE_GAN_CPU = {"L": 100, "R": 4}
+# random starts at --paper. Its generator costs ~0.19 GFLOP per 28x28 forward pass, so a projection
+# costs ~0.57 x L x R GFLOP (~1.1 TFLOP per image at 200 x 10: ~6 s on this CPU). Here L = 50, R = 2
+# (~0.3 s per image) and fewer test images (papers/004 Table 2: the first 100; Table 8: 200).
+DEFENSE_GAN_CPU = {"L": 50, "R": 2}
 
 # papers/000 Table 8 (Sec. 4.6-4.7): success rate (%) of other defenses on MNIST, as the paper cites
 # them (its refs [11] adversarial training, [19] MagNet, [20] Defense-GAN, [21] cGAN-defence; FGSM and
@@ -405,7 +406,7 @@ TABLE8 = TableSpec(
     # the defenses' models are the shipped ones (each trained by its own script); Defense-GAN's
     # projection at this CPU's budget; the adaptive attack is the leaderboard's (adaptive_robustness.py)
     scale_overrides={"quick": {"defense_options": {"defense_gan": {"L": 10, "R": 2}}},
-                     **{scale: {"n_eval": 500, "n_adaptive": 0, "defense_options": {"defense_gan": DEFENSE_GAN_CPU}}
+                     **{scale: {"n_eval": 200, "n_adaptive": 0, "defense_options": {"defense_gan": DEFENSE_GAN_CPU}}
                         for scale in ("default", "retrain")},
                      "paper": {"defense_options": {"defense_gan": {"L": 200, "R": 10}}}},
 )
@@ -661,10 +662,11 @@ def gan_denoiser_table2(dataset: str) -> TableSpec:
         extra = {"defense_options": {"defense_gan": {"L": 10, "R": 2} if scale == "quick" else
                                      ({"L": 200, "R": 10} if scale == "paper" else DEFENSE_GAN_CPU)}}
         if scale in ("default", "retrain"):
-            extra.update(n_eval=100, n_adaptive=20, adaptive_iter=20, adaptive_targets=1,
+            extra.update(n_eval=100, n_adaptive=10, adaptive_iter=20, adaptive_targets=1,
                          note=overrides["note"].replace("the first 500 test images", "the first 100 test images")
                          + f" Defense-GAN: L = {DEFENSE_GAN_CPU['L']} steps x R = {DEFENSE_GAN_CPU['R']} restarts "
-                           "(the paper's 200 x 10 at --paper); adaptive 20 images x 20 iterations x 1 target class.")
+                           "(the paper's 200 x 10 at --paper); adaptive 10 images x 20 iterations x 1 target class "
+                           "(each APGD step through Defense-GAN is a projection).")
         scales[scale] = {**overrides, **extra}
     return dataclasses.replace(
         base, name=f"gan_denoiser_table2_{dataset}",

@@ -167,7 +167,7 @@ def test_table2_and_ablation_specs():
     for label in t2.rows:
         assert t2.trained_for(label) == GAN_DENOISER_TABLE1_MNIST.targets and t2.owns_restorer(label)
     assert get_scale("paper", t2).defense_options == {"defense_gan": {"L": 200, "R": 10}}   # Samangouei et al.
-    assert get_scale("default", t2).defense_options == {"defense_gan": {"L": 100, "R": 4}}
+    assert get_scale("default", t2).defense_options == {"defense_gan": {"L": 50, "R": 2}}
     assert "first 100 test images" in get_scale("default", t2).note
     ab = GAN_DENOISER_ABLATION_MNIST
     assert {label: (r.restorer, r.recipe) for label, r in ab.rows.items() if label.startswith("M1")} == {

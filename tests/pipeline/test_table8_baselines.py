@@ -17,7 +17,7 @@ def test_spec_rows_share_m1_attacks_and_carry_cited_values():
     assert TABLE8.paper["Defense-GAN"] == {"FGSM": 98.8, "CWA": 98.9}
     assert "cGan-defence" not in TABLE8.rows and TABLE8_CITED_ONLY["cGan-defence"]["FGSM"] == 98.7
     assert TABLE8.rows["Adv. Tr"].defense == "adversarial_training" and TABLE8.rows["Adv. Tr"].restorer is None
-    assert get_scale("default", TABLE8).defense_options["defense_gan"] == {"L": 100, "R": 4}
+    assert get_scale("default", TABLE8).defense_options["defense_gan"] == {"L": 50, "R": 2}
     assert get_scale("paper", TABLE8).defense_options["defense_gan"] == {"L": 200, "R": 10}
     # other tables keep their own tags
     assert attack_tag(TABLE4, "M2") == "M2-test"

@@ -208,6 +208,23 @@ class Run:
         y = np.concatenate([self.y_train[np.sort(order[i:: len(combos)])] for i in range(len(combos))])
         return x_adv, x_clean, groups, pair_info, training.shuffled_pairs(y, y, self.seed)[0]
 
+    def _clean_only_restorer(self, name: str, recipe, ckpt):
+        """``name`` trained by a recipe that needs clean images only: the same ``n_pairs`` training
+        images the pairs would use (seeded order, shuffled), without making any adversarial example."""
+        from keras_restore import models, training
+
+        order = np.random.default_rng(self.seed).permutation(len(self.x_train))[: self.scale.n_pairs]
+        x_clean = self.x_train[np.sort(order)][np.random.default_rng(self.seed).permutation(len(order))]
+        cfg = self.restorer_config()
+        self.log(f"[IV] training {name} on {len(x_clean)} clean training images for {cfg.epochs} epoch(s) "
+                 f"({recipe.stages()[0]}; no adversarial pairs: the recipe needs none)")
+        runtime.seed_everything(self.seed)
+        model = training.build_model(lambda: models.build(name), cfg)
+        record = recipe.train(model, training.TrainData(x_clean=x_clean), cfg, checkpoint_dir=ckpt, verbose=self.verbose)
+        model = training.float32_copy(model, lambda: models.build(name))
+        return model, {**record, "source": f"trained ({self.scale.name} scale)", "recipe": recipe.describe(),
+                       "precision": self.precision, "training_images": "the first n_pairs of a seeded order, clean"}
+
     def restorer_config(self):
         from keras_restore import training
 
@@ -232,6 +249,7 @@ class Run:
             extra.append({"pair_attacks": self.spec.pair_attacks})
         extra += [{"preprocessing": [layer.get_config() for layer in preprocessing]}] if preprocessing else []
         extra += [{"classifier": classifier}] if classifier is not None else []
+        extra += [{"clean_only": True}] if "x_adv" not in recipe.data_needs() else []
         return io.key(name, fps, s.n_pairs, s.restorer_epochs, s.restorer_batch, s.restorer_lr, self.seed,
                       self.source, overrides, recipe.fingerprint(), *self._precision_key(), *extra)
 
@@ -274,6 +292,8 @@ class Run:
             key = self.restorer_key(name, recipe, targets, steps, clf_label)
 
             def make(ckpt):
+                if "x_adv" not in recipe.data_needs():   # a generative model of clean images (Defense-GAN)
+                    return self._clean_only_restorer(name, recipe, ckpt)
                 x_adv, x_clean, groups, pair_info, *labels = self.pairs(targets, with_labels=with_labels)
                 if steps:
                     from keras_restore.defenses import apply_preprocessing

@@ -215,3 +215,17 @@ def test_tables3_4_from_the_table1_run(micro_run, data_dir, monkeypatch):
     m1_ours = next(r for r in rows if (r["paper_table"], r["network"], r["row"]) == ("Table 3", "M1", "Ours"))
     assert m1_ours["PGD"] == f'{long["M1", "PGD"]["psnr_restored"]:.2f}'
     assert (d / "out" / "gan_denoiser_tables3_4_mnist.meta.json").exists()
+
+
+def test_clean_only_recipe_trains_without_pairs(data_dir, tmp_path):
+    # Defense-GAN's WGAN needs clean images only: Run.restorer makes no adversarial example for it.
+    spec = dataclasses.replace(MICRO_SPEC, rows={"M1": Row("m1", "defense_gan", "defense_gan_mnist")})
+    logs = []
+    run = Run(spec, MICRO, data_dir=data_dir, cache_dir=tmp_path, seed=0, columns=None, progress=False,
+              log=logs.append)
+    run.load_data()
+    model, record = run.restorer("M1")
+    assert model.input_shape == (None, 128) and model.output_shape == (None, 28, 28, 1)
+    assert record["training_images"].startswith("the first n_pairs") and record["recipe"]["recipe"] == "WGANGenerator"
+    assert not any("pairs M1/" in line for line in logs)
+    assert not (tmp_path / "attacks").exists() or not list((tmp_path / "attacks").iterdir())

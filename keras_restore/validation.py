@@ -131,3 +131,15 @@ def check_choice(value, name: str, choices) -> str:
     if value not in choices:
         raise ValueError(f"Unknown {name} {value!r}; expected one of: {', '.join(map(str, choices))}.")
     return value
+
+
+def check_image_shape(shape, name: str = "input_shape") -> tuple:
+    """``shape`` as a ``(height, width, channels)`` tuple of positive integers (a builder's image
+    shape argument, named ``name`` in the error)."""
+    try:
+        out = tuple(shape)
+    except TypeError:
+        raise ValueError(f"`{name}` must be (height, width, channels), got {shape!r}.") from None
+    if len(out) != 3 or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in out):
+        raise ValueError(f"`{name}` must be (height, width, channels) of positive integers, got {shape!r}.")
+    return out

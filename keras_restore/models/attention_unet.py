@@ -105,7 +105,7 @@ import keras
 from keras import layers
 
 from keras_restore.models.layers import output_clip
-from keras_restore.validation import check_choice, check_positive_int
+from keras_restore.validation import check_choice, check_image_shape, check_positive_int
 
 MODES = ("image", "noise")
 DEFAULT_BASE_FILTERS = 64
@@ -120,12 +120,7 @@ QK_REDUCTION = 8
 
 def _check_args(input_shape, mode, base_filters, depth):
     mode = check_choice(mode, "mode", MODES)
-    try:
-        shape = tuple(input_shape)
-    except TypeError:
-        raise ValueError(f"`input_shape` must be (height, width, channels), got {input_shape!r}.") from None
-    if len(shape) != 3 or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in shape):
-        raise ValueError(f"`input_shape` must be (height, width, channels) of positive integers, got {input_shape!r}.")
+    shape = check_image_shape(input_shape, "input_shape")
     base_filters = check_positive_int(base_filters, "base_filters", minimum=2)
     if base_filters % 2:
         raise ValueError(f"`base_filters` must be even (PixelShuffle turns 2 * base_filters maps into "

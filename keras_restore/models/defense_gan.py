@@ -55,7 +55,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from keras_restore.validation import check_positive_int
+from keras_restore.validation import check_image_shape, check_positive_int
 
 LATENT_DIM = 128          # their LATENT_DIM
 WIDTH = 64                # their NET_DIM
@@ -66,12 +66,7 @@ SIZES = (28, 32)          # image heights/widths the builders support
 
 
 def _check_image_shape(image_shape) -> tuple:
-    try:
-        shape = tuple(image_shape)
-    except TypeError:
-        raise ValueError(f"`image_shape` must be (height, width, channels), got {image_shape!r}.") from None
-    if len(shape) != 3 or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in shape):
-        raise ValueError(f"`image_shape` must be (height, width, channels) of positive integers, got {image_shape!r}.")
+    shape = check_image_shape(image_shape, "image_shape")
     if shape[0] != shape[1] or shape[0] not in SIZES:
         raise ValueError(f"`image_shape` must be square with side 28 (MNIST, Fashion-MNIST) or 32 (CIFAR-10), "
                          f"got {shape!r}.")

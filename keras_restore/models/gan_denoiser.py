@@ -46,7 +46,7 @@ import keras
 from keras import layers
 
 from keras_restore.models.layers import output_clip
-from keras_restore.validation import check_positive_int
+from keras_restore.validation import check_image_shape, check_positive_int
 
 LEAKY_SLOPE = 0.2
 # PyTorch's BatchNorm update (moving = 0.9 moving + 0.1 batch; the paper's code "runs under the PyTorch
@@ -57,13 +57,7 @@ BN_MOMENTUM = 0.9
 
 
 def _check_shape(input_shape) -> tuple:
-    try:
-        shape = tuple(input_shape)
-    except TypeError:
-        raise ValueError(f"`input_shape` must be (height, width, channels), got {input_shape!r}.") from None
-    if len(shape) != 3 or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in shape):
-        raise ValueError(f"`input_shape` must be (height, width, channels) of positive integers, got {input_shape!r}.")
-    return shape
+    return check_image_shape(input_shape, "input_shape")
 
 
 def _check_filters(filters, what: str, n: int | None = None) -> tuple:

@@ -42,6 +42,19 @@ def _reusable(path: Path, scale, seed: int, columns, source: str) -> dict | None
     return None
 
 
+def meta_or_run(spec, scale, cols, source, *, out: Path, tag: str, log, **run_kwargs) -> tuple[dict, str]:
+    """``spec``'s run metadata: from ``out/<name>.meta.json`` when written at this scale, seed, data
+    and attacks (:func:`_reusable`), else from running the table (resuming from its cache).
+    Returns ``(meta, how)``."""
+    meta = _reusable(out / f"{spec.name}.meta.json", scale, run_kwargs["seed"], cols, source)
+    if meta is not None:
+        log(f"[{tag}] from {out / spec.name}.meta.json ({scale.name} scale)")
+        return meta, f"results {out / spec.name}.meta.json"
+    log(f"[{tag}] running {spec.name} ({scale.name} scale; resumes from {run_kwargs['cache_dir']})")
+    meta = run_table(spec, scale, out_dir=out, columns=cols, log=log, **run_kwargs)["meta"]
+    return meta, f"run of {spec.name}"
+
+
 def similarity_table(scale, *, datasets=("mnist", "cifar10"), data_dir=None,
                      out_dir="reproduce/results", cache_dir="reproduce/cache", seed: int = 0, columns=None,
                      ship: bool = False, restorer_file=None, progress: bool = True, log=print) -> dict:
@@ -69,16 +82,9 @@ def similarity_table(scale, *, datasets=("mnist", "cifar10"), data_dir=None,
         if unknown:
             raise ValueError(f"Unknown attack column(s) {unknown}; expected some of: {', '.join(spec.columns)}.")
         source = data.source_label(spec.dataset, data_dir)
-        run_meta = _reusable(out / f"{spec.name}.meta.json", ds_scale, seed, cols, source)
-        if run_meta is not None:
-            log(f"[6-7] {ds}: from {out / spec.name}.meta.json ({ds_scale.name} scale)")
-            how = f"results {out / spec.name}.meta.json"
-        else:
-            log(f"[6-7] {ds}: running {spec.name} ({ds_scale.name} scale; resumes from {cache_dir})")
-            run_meta = run_table(spec, ds_scale, data_dir=data_dir, out_dir=out, cache_dir=cache_dir, seed=seed,
-                                 columns=cols, ship=ship, restorer_file=restorer_file, progress=progress,
-                                 log=log)["meta"]
-            how = f"run of {spec.name}"
+        run_meta, how = meta_or_run(spec, ds_scale, cols, source, out=out, tag=f"6-7 {ds}", log=log,
+                                    data_dir=data_dir, cache_dir=cache_dir, seed=seed, ship=ship,
+                                    restorer_file=restorer_file, progress=progress)
         rows += report.similarity_rows(spec, run_meta["similarity"], cols)
         meta["sources"][ds] = {"table": spec.name, "from": how, "scale": run_meta["scale"],
                                "data_source": source, "eval_images": run_meta["eval_images"],
@@ -152,15 +158,8 @@ def gan_denoiser_similarity(scale, *, dataset="mnist", data_dir=None, out_dir="r
         raise ValueError(f"Unknown attack column(s) {unknown}; expected some of: {', '.join(spec.columns)}.")
     out = Path(out_dir)
     source = data.source_label(spec.dataset, data_dir)
-    meta = _reusable(out / f"{spec.name}.meta.json", ds_scale, seed, cols, source)
-    if meta is not None:
-        log(f"[3-4] from {out / spec.name}.meta.json ({ds_scale.name} scale)")
-        how = f"results {out / spec.name}.meta.json"
-    else:
-        log(f"[3-4] running {spec.name} ({ds_scale.name} scale; resumes from {cache_dir})")
-        meta = run_table(spec, ds_scale, data_dir=data_dir, out_dir=out, cache_dir=cache_dir, seed=seed,
-                         columns=cols, progress=progress, log=log, precision=precision)["meta"]
-        how = f"run of {spec.name}"
+    meta, how = meta_or_run(spec, ds_scale, cols, source, out=out, tag="3-4", log=log, data_dir=data_dir,
+                            cache_dir=cache_dir, seed=seed, progress=progress, precision=precision)
     rows = base_vs_ours_rows(spec, meta["similarity"], cols)
     name = f"gan_denoiser_tables3_4_{dataset}"
     io.write_csv(out / f"{name}.csv", rows)

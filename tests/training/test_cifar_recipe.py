@@ -69,3 +69,15 @@ def test_cifar_recipe_trains_with_smoothing_and_records_it():
     # brightness separates the classes: a working loop learns them, a broken one stays near chance
     assert hist["accuracy"][-1] > 0.85 and hist["loss"][-1] < hist["loss"][0]
     assert isinstance(model.optimizer, keras.optimizers.SGD) and model.optimizer.nesterov
+
+
+def test_cosine_warmup_schedule_rises_for_one_epoch_then_decays():
+    from keras_restore.training import TrainConfig
+
+    cfg = TrainConfig(epochs=4, batch_size=10, learning_rate=0.1, lr_schedule="cosine_warmup")
+    schedule = cfg.learning_rate_for(100)   # 10 steps per epoch, 40 in all
+    lrs = [float(schedule(step)) for step in (0, 5, 10, 25, 40)]
+    assert lrs[0] == 0.0 and abs(lrs[1] - 0.05) < 1e-6 and abs(lrs[2] - 0.1) < 1e-6
+    assert 0.0 < lrs[3] < 0.1 and lrs[4] < 1e-6
+    with pytest.raises(ValueError, match="`lr_schedule` must be one of constant, cosine, cosine_warmup"):
+        TrainConfig(lr_schedule="step")

@@ -77,7 +77,7 @@ def test_lr_schedule():
     assert isinstance(lr, keras.optimizers.schedules.CosineDecay)
     assert float(lr(0)) == pytest.approx(1e-3) and float(lr(20)) == pytest.approx(0.0, abs=1e-9)
     assert TrainConfig().learning_rate_for(95) == 1e-3
-    with pytest.raises(ValueError, match="`lr_schedule` must be one of constant, cosine, got 'step'"):
+    with pytest.raises(ValueError, match="`lr_schedule` must be one of constant, cosine, cosine_warmup, got 'step'"):
         TrainConfig(lr_schedule="step")
 
 

@@ -152,7 +152,7 @@ def test_registry_entry_and_defaults():
     assert d.describe()["preprocessing"][0]["gradient"] == "bpda"
 
 
-def test_bad_options():
+def test_bad_options(tmp_path, monkeypatch):
     clf, gen = _classifier(), _generator()
     with pytest.raises(ValueError, match=r"^`L` must be an integer >= 1, got 0\.$"):
         defense_gan(clf, dataset="mnist", restorer=gen, L=0)
@@ -183,5 +183,6 @@ def test_bad_options():
     with pytest.raises(ValueError, match=r"^`x` must be images of shape \(28, 28, 1\) \(the generator's\), got "
                                          r"\(32, 32, 3\)\.$"):
         DefenseGANProjection(gen, L=1, R=1).project(np.zeros((1, 32, 32, 3), np.float32))
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))   # an empty zoo: whatever saved_models/ ships
     with pytest.raises(FileNotFoundError, match="No trained 'defense_gan_mnist' is shipped"):
         defense_gan(clf, dataset="mnist")

@@ -156,8 +156,7 @@ def main(argv=None) -> list[dict]:
         row = {"model": name, "test_accuracy": round(acc, 2), "reference": ref,
                "delta": None if ref is None else round(acc - ref, 2), "reference_source": ref_source,
                "scale": args.scale, "epochs": record.get("config", {}).get("epochs"),
-               "recipe": (record.get("recipe") or {}).get("stages", [""])[0] if isinstance(record.get("recipe"), dict)
-               else record.get("recipe", ""),
+               "recipe": (record.get("recipe") or {}).get("stages", [""])[0],
                "train_seconds": record.get("seconds"), "precision": record.get("precision", ""),
                "source": record["source"], "data": source, "seed": args.seed}
         rows.append(row)

@@ -144,7 +144,7 @@ class Run:
             record["cache_file"] = str(self.cache.path("models", f"{name}-{key}"))
             n_bn = self.scale.target_precise_bn.get(name, 0)
             if n_bn:   # deterministic (a seeded image order), so the cached training is reused as it is
-                order = np.random.default_rng(self.seed).permutation(len(self.x_train))[:n_bn]
+                order = self._train_order(n_bn)
                 record["precise_bn"] = training.precise_batchnorm(model, self.x_train[np.sort(order)])
                 self.log(f"[I] {label}: BatchNorm statistics recomputed on {n_bn} training images (PreciseBN)")
         record["test_accuracy"] = accuracy(model, self.x_test, self.y_test, 256)
@@ -189,7 +189,7 @@ class Run:
 
         pair_attacks = self.spec.pair_attacks or {col: {} for col in self.spec.columns}
         combos = [(label, col) for label in targets for col in pair_attacks]
-        order = np.random.default_rng(self.seed).permutation(len(self.x_train))[: self.scale.n_pairs]
+        order = self._train_order(self.scale.n_pairs)
         adv_parts, clean_parts, group_parts, pair_info = [], [], [], {}
         for i, (label, col) in enumerate(combos):
             idx = np.sort(order[i:: len(combos)])
@@ -208,20 +208,37 @@ class Run:
         y = np.concatenate([self.y_train[np.sort(order[i:: len(combos)])] for i in range(len(combos))])
         return x_adv, x_clean, groups, pair_info, training.shuffled_pairs(y, y, self.seed)[0]
 
+    def _train_order(self, n: int) -> np.ndarray:
+        """The first ``n`` indices of the run's seeded order of the training images (pairs, PreciseBN)."""
+        return np.random.default_rng(self.seed).permutation(len(self.x_train))[:n]
+
+    def _fit_restorer(self, name: str, recipe, data, ckpt, context=None):
+        """A fresh ``name`` (in the run's training precision) trained by ``recipe`` on ``data``, as float32;
+        a frozen classifier in ``context`` gets its trainable flag back afterwards."""
+        from keras_restore import models, training
+
+        cfg = self.restorer_config()
+        runtime.seed_everything(self.seed)
+        model = training.build_model(lambda: models.build(name), cfg)
+        context = context or {}
+        trainable = {k: m.trainable for k, m in context.items()}
+        try:
+            record = recipe.train(model, data, cfg, checkpoint_dir=ckpt, verbose=self.verbose, **context)
+        finally:   # the recipe freezes the classifier; the run's target stays as it was
+            for k, m in context.items():
+                m.trainable = trainable[k]
+        return training.float32_copy(model, lambda: models.build(name)), record
+
     def _clean_only_restorer(self, name: str, recipe, ckpt):
         """``name`` trained by a recipe that needs clean images only: the same ``n_pairs`` training
         images the pairs would use (seeded order, shuffled), without making any adversarial example."""
-        from keras_restore import models, training
+        from keras_restore import training
 
-        order = np.random.default_rng(self.seed).permutation(len(self.x_train))[: self.scale.n_pairs]
+        order = self._train_order(self.scale.n_pairs)
         x_clean = self.x_train[np.sort(order)][np.random.default_rng(self.seed).permutation(len(order))]
-        cfg = self.restorer_config()
-        self.log(f"[IV] training {name} on {len(x_clean)} clean training images for {cfg.epochs} epoch(s) "
-                 f"({recipe.stages()[0]}; no adversarial pairs: the recipe needs none)")
-        runtime.seed_everything(self.seed)
-        model = training.build_model(lambda: models.build(name), cfg)
-        record = recipe.train(model, training.TrainData(x_clean=x_clean), cfg, checkpoint_dir=ckpt, verbose=self.verbose)
-        model = training.float32_copy(model, lambda: models.build(name))
+        self.log(f"[IV] training {name} on {len(x_clean)} clean training images for {self.scale.restorer_epochs} "
+                 f"epoch(s) ({recipe.stages()[0]}; no adversarial pairs: the recipe needs none)")
+        model, record = self._fit_restorer(name, recipe, training.TrainData(x_clean=x_clean), ckpt)
         return model, {**record, "source": f"trained ({self.scale.name} scale)", "recipe": recipe.describe(),
                        "precision": self.precision, "training_images": "the first n_pairs of a seeded order, clean"}
 
@@ -300,20 +317,12 @@ class Run:
 
                     x_adv = apply_preprocessing(steps, x_adv)
                     self.log(f"[IV] training inputs through {', '.join(layer.name for layer in steps)} first")
-                cfg = self.restorer_config()
-                self.log(f"[IV] training {name} on {len(x_adv)} pairs for {cfg.epochs} epoch(s) ({recipe.stages()[0]})")
-                runtime.seed_everything(self.seed)
-                model = training.build_model(lambda: models.build(name), cfg)
-                context = {} if clf_label is None else {"classifier": targets[clf_label]}
-                trainable = {k: m.trainable for k, m in context.items()}
-                try:
-                    record = recipe.train(model, training.TrainData(x_adv=x_adv, x_clean=x_clean, groups=groups,
-                                                                    labels=labels[0] if labels else None),
-                                          cfg, checkpoint_dir=ckpt, verbose=self.verbose, **context)
-                finally:   # the recipe freezes the classifier; the run's target stays as it was
-                    for k, m in context.items():
-                        m.trainable = trainable[k]
-                model = training.float32_copy(model, lambda: models.build(name))
+                self.log(f"[IV] training {name} on {len(x_adv)} pairs for {self.scale.restorer_epochs} epoch(s) "
+                         f"({recipe.stages()[0]})")
+                data = training.TrainData(x_adv=x_adv, x_clean=x_clean, groups=groups,
+                                          labels=labels[0] if labels else None)
+                model, record = self._fit_restorer(name, recipe, data, ckpt,
+                                                   None if clf_label is None else {"classifier": targets[clf_label]})
                 return model, {**record, "source": f"trained ({self.scale.name} scale)", "pairs": pair_info,
                                "pair_recipe": PAIR_RECIPE, "recipe": recipe.describe(), "precision": self.precision,
                                **({"pair_attacks": self.spec.pair_attacks} if self.spec.pair_attacks else {}),

@@ -15,9 +15,9 @@ Rows (models from ``saved_models/``, each trained by its own script):
   L = 50 steps x R = 2 restarts on this CPU (their 200 x 10 at ``--paper``); ``gan_denoiser_table2.py``;
 * MagNet (Meng & Chen 2017): the reformer ``magnet_mnist_reformer`` (``baseline_magnet.py``, which
   also reports detector + reformer);
-* Adv. Tr: M1 adversarially trained with PGD (``m1_pgd_at``, Madry et al. 2018;
-  ``baseline_adversarial_training.py``); the paper's cited row is FGSM adversarial training
-  (Goodfellow et al. 2015), ours is PGD's -- stated in the metadata;
+* Adv. Tr: M1 adversarially trained with FGSM on the mixed objective (``m1_fgsm_at``, Goodfellow et
+  al. 2015, the paper's ref. [11] and Eq. 5; ``baseline_adversarial_training.py``), the method of the
+  paper's cited row; beside it "Adv. Tr (PGD, Madry et al.)" (``m1_pgd_at``), an extra row;
 * feature squeezing (1 bit + 2x2 median, Xu et al. 2018), APE-GAN (``ape_gan_mnist``) and the GAN
   denoiser of papers/004 (``gan_denoiser_mnist``): extra rows, not in the paper's table;
 * cGAN-defence (the paper's ref. [21]): not built; its cited FGSM 98.7 / CW 96.5 are in the metadata.
@@ -42,7 +42,8 @@ from keras_restore.pipeline.script import main_for
 TRAINED_BY = {"restorer_mnist": "table4_mnist.py --retrain --ship",
               "defense_gan_mnist": "gan_denoiser_table2.py --ship",
               "magnet_mnist_reformer": "baseline_magnet.py --ship",
-              "m1_pgd_at": "baseline_adversarial_training.py --ship",
+              "m1_pgd_at": "baseline_adversarial_training.py --retrain --methods pgd --ship",
+              "m1_fgsm_at": "baseline_adversarial_training.py --retrain --methods fgsm --ship",
               "ape_gan_mnist": "gan_denoiser_table2.py --ship",
               "gan_denoiser_mnist": "gan_denoiser_table1.py --ship",
               "m1": "table4_mnist.py --retrain --ship"}

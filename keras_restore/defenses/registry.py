@@ -167,27 +167,43 @@ def depth_reduction_steps(dataset: str, *, levels: int | None = None) -> list:
 
 def adversarial_training(classifier: keras.Model, *, dataset: str, robust=None, target: str | None = None,
                          fast=True, **options) -> Defense:
+    """PGD adversarial training (Madry et al. 2018): see :func:`_robust_classifier`."""
+    return _robust_classifier("adversarial_training", classifier, dataset=dataset, robust=robust, target=target,
+                              fast=fast, **options)
+
+
+def fgsm_adversarial_training(classifier: keras.Model, *, dataset: str, robust=None, target: str | None = None,
+                              fast=True, **options) -> Defense:
+    """FGSM adversarial training (Goodfellow et al. 2015, the mixed objective of papers/000 Eq. 5,
+    alpha 0.5; the ``adversarial_fgsm`` recipe): see :func:`_robust_classifier`."""
+    return _robust_classifier("fgsm_adversarial_training", classifier, dataset=dataset, robust=robust,
+                              target=target, fast=fast, **options)
+
+
+def _robust_classifier(name: str, classifier: keras.Model, *, dataset: str, robust=None, target: str | None = None,
+                       fast=True, **options) -> Defense:
     """Adversarial training as a defense (Madry et al. 2018; RobustBench's zoo entries are such
     models): ``classifier`` is replaced by its adversarially trained copy -- the same architecture,
-    trained by the ``adversarial_pgd`` recipe (:class:`keras_restore.training.AdversarialTraining`,
-    PGD examples made inside ``train_step``). No preprocessing and no restorer: the defense is the
+    trained by the entry's recipe (:class:`keras_restore.training.AdversarialTraining`, the attack's
+    examples made inside ``train_step``). No preprocessing and no restorer: the defense is the
     robust model itself, so the adaptive attack is the plain white-box attack on it.
 
     ``robust``: the trained copy (default: the shipped one for ``target``, e.g. ``m1_pgd_at`` for
-    ``target="m1"``). Its input and output shapes must match ``classifier``'s.
+    ``target="m1"``). Its input and output shapes must match ``classifier``'s. ``name``: the
+    registry entry (``adversarial_training``: PGD, ``fgsm_adversarial_training``: FGSM).
     """
     if options:
-        raise ValueError(f"Defense 'adversarial_training' takes no options, got {', '.join(sorted(options))}.")
-    spec = DEFENSES["adversarial_training"]
+        raise ValueError(f"Defense {name!r} takes no options, got {', '.join(sorted(options))}.")
+    spec = DEFENSES[name]
     if robust is None:
         from keras_restore import models
 
         shipped = spec.robust_models.get(dataset)
         if shipped is None:
-            raise ValueError(f"Defense 'adversarial_training' has no robust model for dataset {dataset!r}; it has "
+            raise ValueError(f"Defense {name!r} has no robust model for dataset {dataset!r}; it has "
                              f"one for: {', '.join(spec.robust_models)}.")
         if target not in shipped:
-            raise ValueError(f"Defense 'adversarial_training' on {dataset}: `target` must be one of "
+            raise ValueError(f"Defense {name!r} on {dataset}: `target` must be one of "
                              f"{', '.join(shipped)}, got {target!r}.")
         robust = models.load_model(shipped[target])
     if not isinstance(robust, keras.Model):
@@ -197,7 +213,7 @@ def adversarial_training(classifier: keras.Model, *, dataset: str, robust=None, 
         if tuple(getattr(robust, what)[1:]) != tuple(getattr(classifier, what)[1:]):
             raise ValueError(f"`robust` must have the classifier's {what.replace('_', ' ')} "
                              f"{tuple(getattr(classifier, what)[1:])}, got {tuple(getattr(robust, what)[1:])}.")
-    return Defense(robust, None, name="adversarial_training", fast=fast)
+    return Defense(robust, None, name=name, fast=fast)
 
 
 DEFENSES: dict[str, DefenseSpec] = {
@@ -341,6 +357,18 @@ DEFENSES: dict[str, DefenseSpec] = {
             reported={"mnist": {"metric": "accuracy % under white-box PGD-40 (eps 0.3, step 0.01, 1 restart), "
                                           "Madry et al.'s larger MNIST CNN trained ~83 epochs with PGD-40",
                                 "value": 93.2, "source": "Madry et al. 2018, Table 1 (MNIST, white-box A)"}},
+        ),
+        DefenseSpec(
+            "fgsm_adversarial_training", fgsm_adversarial_training,
+            paper="Goodfellow, Shlens & Szegedy 2015, FGSM adversarial training (ICLR), papers/000 Eq. 5 and its "
+                  "Table 8 'Adv. Tr' row",
+            description="the classifier replaced by its copy trained on the mixed objective 0.5 x clean + 0.5 x "
+                        "FGSM loss, the FGSM examples made in each training step (L-inf, MNIST eps 0.3)",
+            recipe="adversarial_fgsm", model_arg="robust",
+            robust_models={"mnist": {"m1": "m1_fgsm_at"}},
+            reported={"mnist": {"metric": "accuracy % under white-box FGSM eps 0.25 (100 - the 17.9% error), "
+                                          "their maxout network", "value": 82.1,
+                                "source": "Goodfellow et al. 2015, Sec. 6 (MNIST)"}},
         ),
     )
 }

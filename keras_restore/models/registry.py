@@ -170,6 +170,11 @@ MODELS: dict[str, ModelSpec] = {
         # `adversarial_training` defense of keras_restore.defenses (reproduce/baseline_adversarial_training.py).
         ModelSpec("m1_pgd_at", classifiers.m1, paper=MADRY, table="baseline (PGD adversarial training of M1)",
                   reported={"accuracy": 98.8, "pgd40_accuracy": 93.2}),
+        # ... and with FGSM on the mixed objective (Goodfellow et al. 2015; papers/000 Eq. 5, alpha 0.5), the
+        # `fgsm_adversarial_training` defense (papers/000 Table 8's cited "Adv. Tr" row is this method).
+        ModelSpec("m1_fgsm_at", classifiers.m1, paper="Goodfellow, Shlens & Szegedy 2015 (ICLR), FGSM adversarial training",
+                  table="baseline (FGSM adversarial training of M1)",
+                  reported={"accuracy": 99.22, "fgsm_eps0.25_accuracy": 82.1}),
     )
 }
 

@@ -386,12 +386,14 @@ TABLE8_PAPER = {"Defense-GAN": {"FGSM": 98.8, "CWA": 98.9}, "MagNet": {"FGSM": 6
                 "Adv. Tr": {"FGSM": 78.5, "CWA": 28.3},
                 "Our method": dict(zip(COLUMNS, (98.96, 99.31, 99.54, 99.3, 99.9, 97.51)))}
 TABLE8_CITED_ONLY = {"cGan-defence": {"FGSM": 98.7, "CWA": 96.5, "source": "papers/000 Table 8 (its ref. [21])"}}
-# Row label -> (defense, model it needs, options). APE-GAN and the papers/004 denoiser are extra rows
-# (not in the paper's table); Defense-GAN is at this CPU's projection budget (Table 2 of papers/004).
+# Row label -> (defense, model it needs, options). "Adv. Tr" is the cited method, FGSM adversarial
+# training (Goodfellow et al. 2015: the paper's ref. [11], its Eq. 5); PGD adversarial training, APE-GAN
+# and the papers/004 denoiser are extra rows (not in the paper's table); Defense-GAN is at this CPU's projection budget (Table 2 of papers/004).
 TABLE8_ROWS = {"Our method": ("deep_image_restoration", "restorer_mnist", {}),
                "Defense-GAN": ("defense_gan", "defense_gan_mnist", {}),
                "MagNet": ("magnet", "magnet_mnist_reformer", {}),
-               "Adv. Tr": ("adversarial_training", None, {"target": "m1"}),
+               "Adv. Tr": ("fgsm_adversarial_training", None, {"target": "m1"}),
+               "Adv. Tr (PGD, Madry et al.)": ("adversarial_training", None, {"target": "m1"}),
                "feature squeezing": ("feature_squeezing", None, {"bits": 1, "median": 2}),
                "APE-GAN": ("ape_gan", "ape_gan_mnist", {}),
                "GAN denoiser (papers/004)": ("gan_denoiser", "gan_denoiser_mnist", {})}

@@ -141,3 +141,17 @@ def test_bad_input():
     with pytest.raises(ValueError):
         d.restore(np.full_like(x, np.nan))
     assert declared_gradient(MedianFilter(2)) == "exact"
+
+
+def test_fgsm_adversarial_training_is_its_own_entry():
+    clf = _classifier()
+    robust = keras.models.clone_model(clf)
+    d = build_defense("fgsm_adversarial_training", clf, dataset="mnist", robust=robust)
+    assert d.classifier is robust and d.name == "fgsm_adversarial_training"
+    spec = get_defense("fgsm_adversarial_training")
+    assert spec.recipe == "adversarial_fgsm" and spec.robust_models["mnist"]["m1"] == "m1_fgsm_at"
+    assert spec.reported["mnist"]["value"] == 82.1   # Goodfellow et al. 2015, Sec. 6: 17.9% error at eps 0.25
+    with pytest.raises(ValueError, match="Defense 'fgsm_adversarial_training' on mnist: `target` must be one of m1"):
+        build_defense("fgsm_adversarial_training", clf, dataset="mnist", target="m2")
+    with pytest.raises(ValueError, match="Defense 'fgsm_adversarial_training' takes no options, got levels"):
+        build_defense("fgsm_adversarial_training", clf, dataset="mnist", robust=robust, levels=2)

@@ -16,7 +16,10 @@ def test_spec_rows_share_m1_attacks_and_carry_cited_values():
     assert TABLE8.paper["MagNet"] == {"FGSM": 67.0, "CWA": 38.2} and TABLE8.paper["Adv. Tr"]["CWA"] == 28.3
     assert TABLE8.paper["Defense-GAN"] == {"FGSM": 98.8, "CWA": 98.9}
     assert "cGan-defence" not in TABLE8.rows and TABLE8_CITED_ONLY["cGan-defence"]["FGSM"] == 98.7
-    assert TABLE8.rows["Adv. Tr"].defense == "adversarial_training" and TABLE8.rows["Adv. Tr"].restorer is None
+    # the cited row's method (Goodfellow et al.'s FGSM adversarial training); PGD's beside it
+    assert TABLE8.rows["Adv. Tr"].defense == "fgsm_adversarial_training" and TABLE8.rows["Adv. Tr"].restorer is None
+    assert TABLE8.rows["Adv. Tr (PGD, Madry et al.)"].defense == "adversarial_training"
+    assert "Adv. Tr (PGD, Madry et al.)" not in TABLE8.paper
     assert get_scale("default", TABLE8).defense_options["defense_gan"] == {"L": 50, "R": 2}
     assert get_scale("paper", TABLE8).defense_options["defense_gan"] == {"L": 200, "R": 10}
     # other tables keep their own tags
@@ -36,4 +39,5 @@ def test_script_refuses_retrain_and_names_missing_models(reproduce_script, monke
     err = capsys.readouterr().err
     assert "defense_gan_mnist (train it with reproduce/gan_denoiser_table2.py --ship)" in err
     assert "m1 (" not in err
+    assert "m1_fgsm_at (train it with reproduce/baseline_adversarial_training.py --retrain --methods fgsm --ship)" in err
     assert script.missing_models(["--quick"]) == []

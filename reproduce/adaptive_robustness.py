@@ -89,6 +89,7 @@ ROWS = (
     Row("deep_image_restoration", "mnist", "m1", "restorer_mnist"),
     Row("feature_squeezing", "mnist", "m1", None),
     Row("adversarial_training", "mnist", "m1", "m1_pgd_at"),
+    Row("fgsm_adversarial_training", "mnist", "m1", "m1_fgsm_at"),   # Goodfellow et al. 2015 (papers/000 Table 8's "Adv. Tr")
     Row("image_reconstruction", "mnist", "m1", "edsr_mnist"),   # papers/002: skipped until edsr_mnist ships
     Row("magnet", "mnist", "m1", "magnet_mnist_reformer"),       # baseline: its reformer (the detector is not differentiated)
     Row("gan_denoiser", "mnist", "m1", "gan_denoiser_mnist"),    # papers/004 (skipped until its generator ships)

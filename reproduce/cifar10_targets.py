@@ -16,6 +16,12 @@ Targets and what they are compared with:
 * ``resnet_cifar10`` (pre-activation ResNet-20): He et al. 2016's 91.25% for ResNet-20 (their
   Table 6, 164 epochs); papers/000 prints none.
 * ``vgg19_cifar10`` is not shipped (80 MB) and not in the default list; ``--models`` takes it.
+* papers/003 (Bana et al. 2021; ``BANA``, not in the default list): ``vgg13_cifar10`` (width 0.5),
+  ``resnet18_cifar10`` (0.25), ``inception_v3_cifar10`` (0.25; papers/003 Sec. 7: 93.1% at full
+  width) and ``vgg11_cifar10`` (0.5), :mod:`keras_restore.models.bana_targets`. ``--retrain``:
+  15 / 15 / 12 / 10 epochs (~1.6 h, ~1.3 h, ~2.4 h, ~0.7 h here). Run:
+  ``python reproduce/cifar10_targets.py --retrain --models vgg13_cifar10 resnet18_cifar10
+  inception_v3_cifar10 vgg11_cifar10 --data-dir ../shared/data --ship``.
 
 Scales (printed and written into ``results/cifar10_targets.meta.json``):
 
@@ -45,17 +51,27 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = ("densenet121_cifar10", "mobilenet_cifar10", "resnet_cifar10")
-KNOWN = MODELS + ("vgg19_cifar10",)
+# papers/003 (Bana et al. 2021): its attacked / evaluation models at CPU width (models/bana_targets.py).
+BANA = ("vgg13_cifar10", "resnet18_cifar10", "inception_v3_cifar10", "vgg11_cifar10")
+KNOWN = MODELS + ("vgg19_cifar10",) + BANA
 # What each target's accuracy is compared with (value %, where it is printed).
 REFERENCE = {
     "densenet121_cifar10": (80.0, "papers/000 Sec. 4.4: 'above 80%' (Dense-Net); papers/001 D-net 83.3%"),
     "mobilenet_cifar10": (80.0, "papers/000 Sec. 4.4: 'above 80%' (Mobile-Net); papers/001 M-net 82.3%"),
     "resnet_cifar10": (91.25, "He et al. 2016 Table 6, ResNet-20 (164 epochs)"),
     "vgg19_cifar10": (None, "papers/000 prints no VGG19 accuracy"),
+    "vgg13_cifar10": (None, "papers/003 prints no clean VGG-13 accuracy (width 0.5 here)"),
+    "resnet18_cifar10": (None, "papers/003 prints no ResNet-18 accuracy (width 0.25 here)"),
+    "inception_v3_cifar10": (93.1, "papers/003 Sec. 7: Inception-v3 'on original images (93.1%)' (full width; "
+                                   "width 0.25 here)"),
+    "vgg11_cifar10": (None, "papers/003 prints no VGG-11 accuracy (width 0.5 here)"),
 }
 EPOCHS = {
     "quick": {name: 1 for name in KNOWN},
-    "retrain": {"densenet121_cifar10": 15, "mobilenet_cifar10": 15, "resnet_cifar10": 30, "vgg19_cifar10": 15},
+    "retrain": {"densenet121_cifar10": 15, "mobilenet_cifar10": 15, "resnet_cifar10": 30, "vgg19_cifar10": 15,
+                # papers/003 targets (2-core CPU, another job on one core): VGG-13 ~6.5 min, ResNet-18 ~5 min,
+                # Inception-v3 ~12 min, VGG-11 ~4 min per epoch (models/bana_targets.py).
+                "vgg13_cifar10": 15, "resnet18_cifar10": 15, "inception_v3_cifar10": 12, "vgg11_cifar10": 10},
     "paper": {name: 60 for name in KNOWN},
 }
 RECIPE = "classifier_cifar"
@@ -65,7 +81,10 @@ LEARNING_RATE, BATCH = 0.1, 128
 # went unstable on 2026-12-02: training accuracy 28/36/43/48/56% in epochs 1-5, then 44% in epoch 6,
 # validation 20% after epoch 5; that run was stopped and is not used).
 SCHEDULE = {"densenet121_cifar10": "cosine_warmup", "mobilenet_cifar10": "cosine_warmup",
-            "resnet_cifar10": "cosine", "vgg19_cifar10": "cosine_warmup"}
+            "resnet_cifar10": "cosine", "vgg19_cifar10": "cosine_warmup",
+            # papers/003: warm-up for the plain (non-residual) VGGs and the Inception-v3; ResNet-18 as ResNet-20.
+            "vgg13_cifar10": "cosine_warmup", "vgg11_cifar10": "cosine_warmup", "inception_v3_cifar10": "cosine_warmup",
+            "resnet18_cifar10": "cosine"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                     retrain="train on this CPU (DenseNet121/MobileNet 15, ResNet-20 30 epochs)",
                     paper="60 epochs per model (meant for a GPU)")
     p.add_argument("--models", nargs="+", default=list(MODELS), metavar="NAME",
-                   help=f"targets to train or evaluate (default: {' '.join(MODELS)}; also: vgg19_cifar10)")
+                   help=f"targets to train or evaluate (default: {' '.join(MODELS)}; also: vgg19_cifar10, "
+                        f"and papers/003's {', '.join(BANA)})")
     p.add_argument("--out-dir", default=None, help="default: reproduce/results (or results/<scale>)")
     p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"))
     p.add_argument("--seed", type=int, default=0)

@@ -19,6 +19,7 @@ import keras
 
 from keras_restore.models import cifar, classifiers, crunet, crunet_targets, edsr, restorers, zhang_targets
 from keras_restore.models import attention_unet, defense_gan, gan_denoiser, magnet
+from keras_restore.models import bana_targets
 
 PRIMARY = "Ali et al. 2021, Deep Image Restoration Model (papers/000)"
 CRUNET = "Ali et al. 2022, CRU-Net (papers/001)"
@@ -175,6 +176,27 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("m1_fgsm_at", classifiers.m1, paper="Goodfellow, Shlens & Szegedy 2015 (ICLR), FGSM adversarial training",
                   table="baseline (FGSM adversarial training of M1)",
                   reported={"accuracy": 99.22, "fgsm_eps0.25_accuracy": 82.1}),
+        # papers/003 (Bana et al. 2021): its CIFAR-10 targets at CPU width (models/bana_targets.py; the
+        # width is the builder's default, 1.0 = the paper's network), trained by reproduce/cifar10_targets.py.
+        ModelSpec("vgg13_cifar10", bana_targets.vgg13_cifar10, dataset="cifar10", paper=BANA,
+                  table="Tables 1-2 (attacked, evaluated; width 0.5)"),
+        ModelSpec("resnet18_cifar10", bana_targets.resnet18_cifar10, dataset="cifar10", paper=BANA,
+                  table="Sec. 4 (attacked in training; width 0.25)"),
+        ModelSpec("inception_v3_cifar10", bana_targets.inception_v3_cifar10, dataset="cifar10", paper=BANA,
+                  table="Tables 1-3 (attacked, frozen classifier, evaluated; width 0.25)", reported={"accuracy": 93.1}),
+        ModelSpec("vgg11_cifar10", bana_targets.vgg11_cifar10, dataset="cifar10", paper=BANA,
+                  table="Table 3 (black-box source; width 0.5)"),
+        # ... and its trained generators (the Attention U-Net of models/attention_unet.py at the CPU width
+        # bana_targets.GENERATOR_CPU_FILTERS): the three methods of Table 1 (E_max 16) and the E_max 128
+        # generator of Tables 2-3 (image reconstruction); recipes bana_noise / bana_image / bana_image2 /
+        # bana_image_e128 (training/recipes.py).
+        *(ModelSpec(f"bana_{method}_cifar10", attention_unet.attention_unet_generator,
+                    {"input_shape": (32, 32, 3), "mode": mode, "base_filters": bana_targets.GENERATOR_CPU_FILTERS,
+                     "name": f"bana_{method}_cifar10"}, dataset="cifar10", kind="restorer", paper=BANA, table=table)
+          for method, mode, table in (("noise_e16", "noise", "Table 1 (noise reconstruction)"),
+                                      ("image_e16", "image", "Table 1 (image reconstruction)"),
+                                      ("image2_e16", "image", "Table 1 (image reconstruction-2)"),
+                                      ("image_e128", "image", "Tables 2-3 (E_max 128)"))),
     )
 }
 

@@ -486,3 +486,132 @@ def get_recipe(name: str) -> Recipe:
     if not isinstance(name, str) or name not in RECIPES:
         raise ValueError(f"Unknown recipe {name!r}; expected one of: {', '.join(RECIPES)}.")
     return RECIPES[name]
+
+
+# papers/003 (Bana et al. 2021, "Robust Recovery of Adversarial Examples"): its Sec. 5.1 names the
+# three stage-1 losses (L1 pixel, "Adversarial loss from discriminator (MSELoss)", the frozen
+# classifier's CrossEntropyLoss) and no weights. Ours: pix2pix's L1 x 100 + adversarial x 1 (Isola et
+# al. 2017, the GAN default here; the paper's generator/discriminator pair is pix2pix-like) and the
+# classification cross-entropy x 1 (the paper's PyTorch criteria summed as they come; at x 1 the
+# cross-entropy of a well restored image, ~0.3, is of the order of the adversarial term, and with
+# 100 x L1 ~ 2-3 the pixel term leads). Stage 2 ("post-training", Sec. 5.1 / 6): the feature-matching
+# (perceptual) loss on the frozen classifier's top features (its penultimate layer: global average
+# pooling of Inception-v3) x 1 "only", for noise and image reconstruction ("the discriminator is not
+# involved in post-training in the other two methods, hence only the feature loss as the training
+# criterion"); "Image Reconstruction-2" adds the stage-1 discriminator's adversarial loss x 1 (the same
+# discriminator, continued).
+BANA_STAGE1_WEIGHTS = {"pixel": 100.0, "adversarial": 1.0, "classifier": 1.0}
+BANA_STAGE2_WEIGHTS = {"feature": 1.0}
+BANA_STAGE2_WEIGHTS_2 = {"feature": 1.0, "adversarial": 1.0}
+BANA_ATTACKED = ("inception_v3_cifar10", "resnet18_cifar10", "vgg13_cifar10")
+
+
+@dataclass(frozen=True)
+class OnlineRecovery(Recipe):
+    """papers/003's two-stage training of a generator on adversarial examples made on the fly
+    (:class:`~keras_restore.training.online.OnlineAttackGAN`; layout, eps and seeds there).
+
+    Stage 1 (``weights``): L1 x 100 + LSGAN adversarial x 1 + classification cross-entropy x 1 of the
+    frozen classifier on ``G(x_adv)``. Stage 2, post-training (``post_weights``): feature matching on
+    the classifier's penultimate features, alone (noise / image reconstruction) or with the same
+    discriminator (``post_weights["adversarial"] > 0``: image reconstruction-2); ``post_epochs`` (None:
+    the stage-1 epochs). Fields: ``e_max`` (eps on the 0-255 scale, per image uniform on the integers
+    1..E_max), ``attacked`` (the attacked models' names, recorded; the models come as context
+    ``attacked=``), ``attacks`` (FGSM, R-FGSM), ``per_cell`` (16 images per (model, attack): batch 96 --
+    the :class:`TrainConfig`'s ``batch_size`` must equal models x attacks x per_cell), ``rfgsm_alpha``
+    (0.5: alpha = eps / 2). Reconstruction mode is the generator's own (``attention_unet_generator(mode=...)``:
+    a noise generator adds its output to its input itself), so the wrapper's ``output`` is ``"image"``.
+    Context: ``classifier=`` (frozen; papers/003: Inception-v3), ``attacked=`` (list of frozen models),
+    ``discriminator=`` (default: a fresh ``patch`` discriminator). Adam (``config.learning_rate`` for
+    G, ``d_learning_rate`` for D, beta_1 0.5), keep-best on the validation MSE of each stage."""
+
+    e_max: int = 16
+    attacked: tuple = BANA_ATTACKED
+    attacks: tuple = ("fgsm", "rfgsm")
+    per_cell: int = 16
+    rfgsm_alpha: float = 0.5
+    weights: dict = field(default_factory=lambda: dict(BANA_STAGE1_WEIGHTS))
+    post_weights: dict = field(default_factory=lambda: dict(BANA_STAGE2_WEIGHTS))
+    post_epochs: int | None = None
+    d_learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    discriminator: str = "patch"
+    NEEDS: ClassVar[tuple] = ("x_clean", "labels")
+    RULES: ClassVar[tuple] = ("online-attacks-in-train-step", "per-image-eps", "adam-beta1", "d-then-g-step",
+                              "two-stages-same-discriminator", "keep-best-val-mse", "clip-ste", "tf.data")
+
+    def __post_init__(self):
+        from keras_restore.models.discriminators import discriminator_builders
+        from keras_restore.training.online import check_attacks, check_e_max
+
+        check_e_max(self.e_max)
+        check_attacks(self.attacks)
+        check_positive_int(self.per_cell, "per_cell")
+        if not isinstance(self.attacked, tuple) or not self.attacked:
+            raise ValueError(f"`attacked` must be a non-empty tuple of model names, got {self.attacked!r}.")
+        if self.post_epochs is not None:
+            check_positive_int(self.post_epochs, "post_epochs")
+        if self.discriminator not in discriminator_builders():
+            raise ValueError(f"`discriminator` must be one of {', '.join(discriminator_builders())}, "
+                             f"got {self.discriminator!r}.")
+        if self.post_weights.get("adversarial", 0) > 0 and self.weights.get("adversarial", 0) <= 0:
+            raise ValueError("`post_weights` with an adversarial loss needs the stage-1 discriminator: "
+                             "`weights['adversarial']` must be > 0.")
+
+    @property
+    def batch_size(self) -> int:
+        return len(self.attacked) * len(self.attacks) * self.per_cell
+
+    def context_needs(self):
+        return ("classifier", "attacked")
+
+    def stages(self):
+        fmt = lambda w: ", ".join(f"{k} x {v:g}" for k, v in w.items() if v)  # noqa: E731
+        return [f"online gan, E_max {self.e_max} ({fmt(self.weights)})", f"post-training ({fmt(self.post_weights)})"]
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, classifier=None, attacked=None,
+              discriminator=None, **context):
+        from keras_restore.models.discriminators import build_discriminator
+        from keras_restore.training.online import OnlineAttackGAN
+
+        data.require(self.NEEDS, "OnlineRecovery")
+        if classifier is None:
+            raise ValueError("Recipe 'OnlineRecovery' needs a frozen `classifier` (papers/003: Inception-v3).")
+        if not attacked or len(attacked) != len(self.attacked):
+            raise ValueError(f"Recipe 'OnlineRecovery' needs `attacked`: {len(self.attacked)} frozen models "
+                             f"({', '.join(self.attacked)}), got {0 if not attacked else len(attacked)}.")
+        if config.batch_size != self.batch_size:
+            raise ValueError(f"`batch_size` must be models x attacks x per_cell = {len(self.attacked)} x "
+                             f"{len(self.attacks)} x {self.per_cell} = {self.batch_size}, got {config.batch_size}.")
+        x = check_images(data.x_clean, "x_clean", shape=tuple(model.input_shape[1:]))
+        y = check_labels(data.labels, len(x), int(classifier.output_shape[-1]))
+        if discriminator is None and self.weights.get("adversarial", 0) > 0:
+            discriminator = build_discriminator(self.discriminator, model.input_shape[1:])
+        records = []
+        post = dataclasses.replace(config, epochs=self.post_epochs or config.epochs)
+        for i, (weights, cfg) in enumerate(((self.weights, config), (self.post_weights, post)), start=1):
+            d = discriminator if weights.get("adversarial", 0) > 0 else None
+            wrapper = OnlineAttackGAN(model, d, classifier, attacked=attacked, e_max=self.e_max,
+                                      attacks=self.attacks, per_cell=self.per_cell, rfgsm_alpha=self.rfgsm_alpha,
+                                      seed=int(cfg.seed) + 1000 * i, weights=weights, pixel="l1",
+                                      adversarial="lsgan", output="image")
+            wrapper.compile(g_optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=self.beta_1),
+                            d_optimizer=keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1))
+            ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"stage{i}"
+            records.append(_with_clip_rule(model, lambda: fit(wrapper, x, y, cfg, ckpt, verbose, keep_best=True)))
+        return {"stages": records, "seconds": round(sum(r["seconds"] for r in records), 1),
+                "recipe": self.describe()}
+
+
+def _bana(post_weights: dict, e_max: int = 16) -> OnlineRecovery:
+    return OnlineRecovery(e_max=e_max, post_weights=dict(post_weights))
+
+
+# papers/003's three methods (Table 1: E_max 16) and its Table 2/3 generator (E_max 128). Noise vs image
+# is the generator's mode (attention_unet_noise_* / _image_*); the recipes differ in stage 2.
+RECIPES.update({
+    "bana_noise": _bana(BANA_STAGE2_WEIGHTS),
+    "bana_image": _bana(BANA_STAGE2_WEIGHTS),
+    "bana_image2": _bana(BANA_STAGE2_WEIGHTS_2),
+    "bana_image_e128": _bana(BANA_STAGE2_WEIGHTS, e_max=128),
+})

@@ -96,11 +96,17 @@ class Context:
         self.cache = Cache(args.cache_dir)
         self.targets, self.generators, self.records = {}, {}, {"targets": {}, "generators": {}}
         self._train = None
+        self._fgsm = {}   # (id(model), eps) -> (model, examples): each set made once per run
         self.log(f"[scale] {args.scale}: {self.settings['note']}")
 
     def log(self, msg):
         if not self.args.quiet or msg.startswith("[out]"):
             print(msg, flush=True)
+
+    def log_row(self, row: dict):
+        """One table row's measured values (the paper and difference columns left out)."""
+        self.log(f"[eps {row['epsilon']}] " + ", ".join(f"{k} {v}" for k, v in row.items()
+                                                       if k != "epsilon" and not k.endswith(("paper", "difference"))))
 
     # ------------------------------------------------------------------------------------ data
     def train_images(self, n):
@@ -219,12 +225,16 @@ class Context:
 
     # ------------------------------------------------------------------------------ evaluation
     def fgsm(self, model, eps255: float):
+        """FGSM at ``eps255``/255 made on ``model`` from the test images (made once per run, then reused)."""
         from keras_restore import attacks
 
         if eps255 == 0:
             return self.x_test
-        return attacks.generate("fgsm", model, self.x_test, self.y_test, dataset=DATASET, progress=False,
-                                eps=eps255 / 255.0)
+        key = (id(model), eps255)
+        if key not in self._fgsm:   # the model is kept with its examples, so its id is never reused
+            self._fgsm[key] = (model, attacks.generate("fgsm", model, self.x_test, self.y_test, dataset=DATASET,
+                                                       progress=False, eps=eps255 / 255.0))
+        return self._fgsm[key][1]
 
     def accuracy(self, classifier, x, generator=None, n=None):
         """Accuracy % of ``classifier`` on ``x`` (after ``generator``), the first ``n`` images (default all)."""
@@ -269,6 +279,28 @@ class Context:
 
 def cell(ours: float, paper: float | None) -> dict:
     return {"ours": ours, "paper": paper, "difference": None if paper is None else round(ours - paper, 2)}
+
+
+def put(row: dict, column: str, ours: float, paper: float | None):
+    """``column``, ``column paper`` and ``column difference`` of ``row`` (:func:`cell`)."""
+    c = cell(ours, paper)
+    row[column], row[f"{column} paper"], row[f"{column} difference"] = c["ours"], c["paper"], c["difference"]
+
+
+def exposed_recovered_rows(ctx: Context, eps_values, columns: dict, generator, paper: dict) -> list[dict]:
+    """Tables 2 and 3: per eps, per column key -> (attacked model, classifier), the classifier's
+    accuracy on FGSM made on the attacked model ("Exposed <key>") and after ``generator``
+    ("Recovered <key>"), each beside ``paper[key][eps]`` = (exposed, recovered)."""
+    rows = []
+    for eps in eps_values:
+        row = {"epsilon": eps}
+        for key, (source, classifier) in columns.items():
+            x_adv = ctx.fgsm(source, eps)
+            put(row, f"Exposed {key}", ctx.accuracy(classifier, x_adv), paper[key][eps][0])
+            put(row, f"Recovered {key}", ctx.accuracy(classifier, x_adv, generator), paper[key][eps][1])
+        rows.append(row)
+        ctx.log_row(row)
+    return rows
 
 
 def loss_curves_figure(records: dict, path):

@@ -101,11 +101,9 @@ def main(argv=None) -> list[dict]:
             row[f"No defense {clf_label}"] = ctx.accuracy(clf, x_adv)
             for method in METHODS:
                 label = f"{common.METHOD_LABEL[method]} {clf_label}"
-                c = common.cell(ctx.accuracy(clf, x_adv, generators[method]), PAPER[method][clf_label][eps])
-                row[label], row[f"{label} paper"], row[f"{label} difference"] = c["ours"], c["paper"], c["difference"]
+                common.put(row, label, ctx.accuracy(clf, x_adv, generators[method]), PAPER[method][clf_label][eps])
         rows.append(row)
-        ctx.log(f"[eps {eps}] " + ", ".join(f"{k} {v}" for k, v in row.items() if k != "epsilon"
-                                           and not k.endswith(("paper", "difference"))))
+        ctx.log_row(row)
     adaptive_rows = []
     clf = classifiers["Inception-v3"]
     oblivious = ctx.fgsm(clf, ADAPTIVE_EPS)

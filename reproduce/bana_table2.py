@@ -50,19 +50,8 @@ def main(argv=None) -> list[dict]:
     except (ValueError, FileNotFoundError) as e:
         print(f"{NAME}.py: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
-    rows = []
-    for eps in EPS:
-        row = {"epsilon": eps}
-        for label, clf in classifiers.items():
-            x_adv = ctx.fgsm(clf, eps)
-            for kind, value, paper in (("Exposed", ctx.accuracy(clf, x_adv), PAPER[label][eps][0]),
-                                       ("Recovered", ctx.accuracy(clf, x_adv, generator), PAPER[label][eps][1])):
-                c = common.cell(value, paper)
-                col = f"{kind} {label}"
-                row[col], row[f"{col} paper"], row[f"{col} difference"] = c["ours"], c["paper"], c["difference"]
-        rows.append(row)
-        ctx.log(f"[eps {eps}] " + ", ".join(f"{k} {v}" for k, v in row.items()
-                                           if k != "epsilon" and not k.endswith(("paper", "difference"))))
+    rows = common.exposed_recovered_rows(ctx, EPS, {label: (clf, clf) for label, clf in classifiers.items()},
+                                         generator, PAPER)
     adaptive_rows = []
     for label, clf in classifiers.items():
         res = ctx.adaptive(clf, generator, ADAPTIVE_EPS)

@@ -47,19 +47,8 @@ def main(argv=None) -> list[dict]:
     except (ValueError, FileNotFoundError) as e:
         print(f"{NAME}.py: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
-    rows = []
-    for eps in EPS:
-        row = {"epsilon": eps}
-        for k, source in sources.items():
-            x_adv = ctx.fgsm(source, eps)
-            for kind, value, paper in (("Exposed", ctx.accuracy(clf, x_adv), PAPER[k][eps][0]),
-                                       ("Recovered", ctx.accuracy(clf, x_adv, generator), PAPER[k][eps][1])):
-                c = common.cell(value, paper)
-                col = f"{kind} {k}"
-                row[col], row[f"{col} paper"], row[f"{col} difference"] = c["ours"], c["paper"], c["difference"]
-        rows.append(row)
-        ctx.log(f"[eps {eps}] " + ", ".join(f"{k} {v}" for k, v in row.items()
-                                           if k != "epsilon" and not k.endswith(("paper", "difference"))))
+    rows = common.exposed_recovered_rows(ctx, EPS, {k: (source, clf) for k, source in sources.items()},
+                                         generator, PAPER)
     res = ctx.adaptive(clf, generator, ADAPTIVE_EPS)
     adaptive_rows = [{"classifier": "Inception-v3", "threat": "white box end to end", **res}]
     ctx.log(f"[adaptive] Inception-v3: {res}")

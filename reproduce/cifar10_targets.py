@@ -19,7 +19,9 @@ Targets and what they are compared with:
 * papers/003 (Bana et al. 2021; ``BANA``, not in the default list): ``vgg13_cifar10`` (width 0.5),
   ``resnet18_cifar10`` (0.25), ``inception_v3_cifar10`` (0.25; papers/003 Sec. 7: 93.1% at full
   width) and ``vgg11_cifar10`` (0.5), :mod:`keras_restore.models.bana_targets`. ``--retrain``:
-  15 / 15 / 12 / 10 epochs (~1.6 h, ~1.3 h, ~2.4 h, ~0.7 h here). Run:
+  10 / 10 / 8 / 8 epochs (float32: measured 163 / 143 / ~65 / ~190 img/s uncontended, so ~50 min,
+  ~55 min, ~1.6 h, ~25 min here; bfloat16 measured no faster for VGG-13 (147 img/s) or ResNet-18
+  (146)). Run:
   ``python reproduce/cifar10_targets.py --retrain --models vgg13_cifar10 resnet18_cifar10
   inception_v3_cifar10 vgg11_cifar10 --data-dir ../shared/data --ship``.
 
@@ -69,9 +71,9 @@ REFERENCE = {
 EPOCHS = {
     "quick": {name: 1 for name in KNOWN},
     "retrain": {"densenet121_cifar10": 15, "mobilenet_cifar10": 15, "resnet_cifar10": 30, "vgg19_cifar10": 15,
-                # papers/003 targets (2-core CPU, another job on one core): VGG-13 ~6.5 min, ResNet-18 ~5 min,
-                # Inception-v3 ~12 min, VGG-11 ~4 min per epoch (models/bana_targets.py).
-                "vgg13_cifar10": 15, "resnet18_cifar10": 15, "inception_v3_cifar10": 12, "vgg11_cifar10": 10},
+                # papers/003 targets (2-core CPU): VGG-13 ~5 min, ResNet-18 ~5.5 min, Inception-v3 ~12 min,
+                # VGG-11 ~4 min per epoch (models/bana_targets.py); epochs cut so that two fit one session.
+                "vgg13_cifar10": 10, "resnet18_cifar10": 10, "inception_v3_cifar10": 8, "vgg11_cifar10": 8},
     "paper": {name: 60 for name in KNOWN},
 }
 RECIPE = "classifier_cifar"

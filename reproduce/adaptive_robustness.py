@@ -25,7 +25,8 @@ M1; ``restorer_cifar10`` -> DenseNet121), crunet (papers/001: ``crunet_mnist_ane
 ``crunet_cifar10_dnet`` -> DenseNet121), feature_squeezing (Xu et al. 2018: -> M1; ->
 DenseNet121), adversarial_training (Madry et al. 2018: ``m1_pgd_at``, M1 adversarially trained with
 PGD, replaces M1; reproduce/baseline_adversarial_training.py), and none (M1, A-Net, DenseNet121).
-image_reconstruction (papers/002: ``edsr_mnist`` -> M1), magnet (its reformer ``magnet_mnist_reformer`` ->
+image_reconstruction (papers/002: ``edsr_mnist`` -> M1), bana_recovery (papers/003:
+``bana_image_e128_cifar10`` -> ``inception_v3_cifar10``), magnet (its reformer ``magnet_mnist_reformer`` ->
 M1), gan_denoiser (papers/004: ``gan_denoiser_mnist`` -> M1) and ape_gan (Jin et al. 2019: ``ape_gan_mnist``
 -> M1). A row whose model is not shipped is skipped (every skipped row is logged and recorded in
 the meta's ``skipped``). ``paper_claim`` is the registry's
@@ -100,6 +101,8 @@ ROWS = (
     Row("deep_image_restoration", "cifar10", "densenet121_cifar10", "restorer_cifar10"),
     Row("crunet", "cifar10", "densenet121_cifar10", "crunet_cifar10_dnet"),
     Row("feature_squeezing", "cifar10", "densenet121_cifar10", None),
+    # papers/003: the E_max 128 image-reconstruction generator -> Inception-v3 (skipped until both ship).
+    Row("bana_recovery", "cifar10", "inception_v3_cifar10", "bana_image_e128_cifar10"),
 )
 
 EPS = {"mnist": 0.3, "cifar10": 8 / 255}  # the papers' PGD eps (papers/000 Tables 4-5, papers/001 Tables 2-3)
@@ -111,7 +114,7 @@ EPS_SOURCE = ("eps of the papers' PGD: MNIST 0.3 (papers/000 Table 4, papers/001
 # M1 1150, feature squeezing -> M1 790, DenseNet121 70, crunet_mnist_anet -> A-Net 30,
 # restorer_cifar10 -> DenseNet121 19, crunet_cifar10_dnet -> DenseNet121 17, restorer_mnist -> M1 12.
 _RESTORER_ROWS = (("deep_image_restoration", "mnist"), ("crunet", "mnist"), ("deep_image_restoration", "cifar10"),
-                  ("crunet", "cifar10"), ("image_reconstruction", "mnist"))
+                  ("crunet", "cifar10"), ("image_reconstruction", "mnist"), ("bana_recovery", "cifar10"))
 # papers/004's denoiser and APE-GAN (0.15 M parameters, ~25 s for 100 images x 50 iterations with the
 # masking checks) run at AutoAttack's standard settings like the bare classifiers (no entry above).
 SCALES = {

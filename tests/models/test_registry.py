@@ -70,18 +70,16 @@ def test_not_a_keras_suffix(tmp_path):
         models.load_keras_file(p)
 
 
-def test_shipped_models_load_and_match_manifest():
-    """Every model in saved_models/manifest.json loads (sha256-checked) with plain Keras."""
-    for name in models.shipped():
-        model = models.load_model(name)
-        assert model.count_params() == models.build(name).count_params()
+# Every shipped model loading (sha256-checked) with the builder's parameter count: in
+# tests/models/test_shipped_plain_keras.py, which loads each file once.
 
 
 def test_saved_models_stay_under_cap_and_skip_unshippable():
-    """saved_models/ stays under 300 MB, and no model marked ``not_shipped`` is in it."""
+    """saved_models/ stays under 400 MB (the project's limit: a clone carries every version ever
+    committed), and no model marked ``not_shipped`` is in it."""
     directory = models.models_dir()
     total = sum(p.stat().st_size for p in directory.glob("*.keras"))
-    assert total < 300e6, f"saved_models/ holds {total / 1e6:.0f} MB"
+    assert total < 400e6, f"saved_models/ holds {total / 1e6:.0f} MB"
     for name in models.shipped():
         assert not models.get_spec(name).not_shipped, name
     assert models.get_spec("vgg19_cifar10").not_shipped

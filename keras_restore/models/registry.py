@@ -150,10 +150,20 @@ MODELS: dict[str, ModelSpec] = {
           for ds, shape in (("cifar10", (32, 32, 3)), ("mnist", (28, 28, 1)))
           for mode in ("image", "noise")),
         # Its loss ablation (reproduce/gan_denoiser_ablation.py): the same generator, trained without one loss.
-        *(ModelSpec(f"gan_denoiser_mnist_{part}", gan_denoiser.gan_denoiser_generator,
-                    {"input_shape": (28, 28, 1), "name": f"gan_denoiser_mnist_{part}"}, dataset="mnist",
+        *(ModelSpec(f"gan_denoiser_{ds}_{part}", gan_denoiser.gan_denoiser_generator,
+                    {"input_shape": shape, "name": f"gan_denoiser_{ds}_{part}"}, dataset=ds,
                     kind="restorer", paper=GAN_DENOISER, table=f"ablation (ours): without the {part[3:]} loss")
+          for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))
           for part in ("no_isomorphic", "no_recovery")),
+        # papers/004's Fashion-MNIST targets. The paper names no classifier ("three different CNN
+        # classification networks"), so its Fashion-MNIST Table 1 uses the MNIST table's three CNNs --
+        # M1 (papers/000), LeNet-5 and A-net (papers/001), the same builders -- trained on Fashion-MNIST by
+        # the table run (5 / 3 / 3 epochs, as the MNIST ones; < 1 MB each, so ``--ship`` may ship them).
+        *(ModelSpec(f"{arch}_fashion_mnist", builder, {"name": f"{arch}_fashion_mnist"}, dataset="fashion_mnist",
+                    paper=GAN_DENOISER, table=f"Table 1 target (the paper names none; {label}'s architecture)")
+          for arch, builder, label in (("m1", classifiers.m1, "papers/000 M1"),
+                                       ("lenet5", classifiers.lenet5, "LeNet-5"),
+                                       ("anet", crunet_targets.anet, "papers/001 A-net"))),
         # APE-GAN (baseline of papers/004 Table 2): the same generator layout (papers/004 took it from
         # APE-GAN), trained by the `ape_gan` recipe (MSE + adversarial loss only).
         *(ModelSpec(f"ape_gan_{ds}", gan_denoiser.gan_denoiser_generator,

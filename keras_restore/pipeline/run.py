@@ -179,6 +179,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         "metric_definitions": report.metric_definitions(spec),
         "versions": io.versions(), "machine": {"cpu": report.cpu_name(), "cores": os.cpu_count()},
         "wall_seconds": wall,
+        **({"not_run": dict(spec.not_run)} if spec.not_run else {}),
     })
     out = Path(out_dir)
     io.write_csv(out / f"{spec.name}.csv", wide)

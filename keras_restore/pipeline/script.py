@@ -46,17 +46,57 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def add_dataset_flag(p: argparse.ArgumentParser, datasets, *, not_run=None):
+    """``--dataset`` (into ``args.dataset``; default the first of ``datasets``) for a script whose table
+    exists per dataset (papers/004's). An unknown name, or one of ``not_run`` (name -> reason, e.g. a
+    paper's dataset not available offline), is a one-line argparse error naming the known datasets."""
+    datasets, not_run = tuple(datasets), dict(not_run or {})
+    known = ", ".join(datasets)
+
+    def norm(name: str) -> str:   # "CIFAR-100", "cifar100", "cifar_100" are one name
+        return name.lower().replace("-", "").replace("_", "")
+
+    unavailable = {norm(name): (name, reason) for name, reason in not_run.items()}
+
+    def dataset(value: str) -> str:
+        if value in datasets:
+            return value
+        if norm(value) in unavailable:
+            name, reason = unavailable[norm(value)]
+            raise argparse.ArgumentTypeError(f"{name} is {reason}; expected one of: {known}.")
+        raise argparse.ArgumentTypeError(f"unknown dataset {value!r}; expected one of: {known}.")
+
+    p.add_argument("--dataset", type=dataset, default=datasets[0], metavar="{" + ",".join(datasets) + "}",
+                   help=f"which dataset's table to run (default {datasets[0]})"
+                        + "".join(f"; {name}: {reason}" for name, reason in not_run.items()))
+
+
+def dataset_args(description: str, argv, datasets, *, not_run=None):
+    """:func:`parser` plus :func:`add_dataset_flag`, parsed."""
+    p = parser(description)
+    add_dataset_flag(p, datasets, not_run=not_run)
+    return p.parse_args(argv)
+
+
 def _out_dir(args) -> str:
     return args.out_dir or str(REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
 
 
-def main_for(spec_name: str, argv=None) -> dict:
-    """Parse arguments and run the table ``spec_name``; one-line error and exit 1 on bad input."""
-    from keras_restore.pipeline import get_scale, run_table
-    from keras_restore.pipeline.tables import get_table
+def main_for(spec_name: str, argv=None, *, datasets=(), not_run=None) -> dict:
+    """Parse arguments and run the table ``spec_name``; one-line error and exit 1 on bad input.
 
-    spec = get_table(spec_name)
-    args = parser(spec.title).parse_args(argv)
+    With ``datasets`` the table exists once per dataset: ``spec_name`` holds ``{dataset}`` and
+    ``--dataset`` (:func:`add_dataset_flag`; default the first) picks which one runs."""
+    from keras_restore.pipeline import get_scale, run_table
+    from keras_restore.pipeline.tables import PRETTY, get_table
+
+    if datasets:
+        title = get_table(spec_name.format(dataset=datasets[0])).title.replace(f" on {PRETTY[datasets[0]]}", "")
+        args = dataset_args(f"{title} (--dataset: {', '.join(datasets)})", argv, datasets, not_run=not_run)
+        spec = get_table(spec_name.format(dataset=args.dataset))
+    else:
+        spec = get_table(spec_name)
+        args = parser(spec.title).parse_args(argv)
     out = _out_dir(args)
     try:
         return run_table(spec, get_scale(args.scale, spec), data_dir=args.data_dir, out_dir=out, cache_dir=args.cache_dir,

@@ -22,7 +22,7 @@ from keras_restore import data
 from keras_restore.pipeline import io, report
 from keras_restore.pipeline.run import run_table
 from keras_restore.pipeline.scales import get_scale
-from keras_restore.pipeline.tables import SIMILARITY_TABLES, get_table
+from keras_restore.pipeline.tables import GAN_DENOISER_DATASETS, PRETTY, SIMILARITY_TABLES, get_table
 from keras_restore.validation import check_choice
 
 NAME = "crunet_table6_7_similarity"
@@ -113,7 +113,7 @@ def similarity_table(scale, *, datasets=("mnist", "cifar10"), data_dir=None,
 
 
 # ------------------------------------------------------------------ papers/004 Tables 3-4
-GAN_DENOISER_SIMILARITY = {"mnist": "gan_denoiser_table1_mnist"}
+GAN_DENOISER_SIMILARITY = {ds: f"gan_denoiser_table1_{ds}" for ds in GAN_DENOISER_DATASETS}
 
 
 def base_vs_ours_rows(spec, similarity: dict, columns) -> list[dict]:
@@ -165,13 +165,13 @@ def gan_denoiser_similarity(scale, *, dataset="mnist", data_dir=None, out_dir="r
     io.write_csv(out / f"{name}.csv", rows)
     io.write_json(out / f"{name}.meta.json", {
         "table": name, "title": f"papers/004 Tables 3-4: PSNR and SSIM, adversarial (Base) and denoised (Ours) "
-                                f"vs clean, {dataset}",
+                                f"vs clean, {PRETTY.get(dataset, dataset)}",
         "paper": spec.source, "from": how, "scale": meta.get("scale"), "seed": seed, "data_source": source,
         "restorer": meta.get("restorer"), "eval_images": meta.get("eval_images"),
         "metric_definitions": {"PSNR_dB": "tf.image.psnr(max_val=1) on [0, 1] images, mean over the images",
                                "SSIM": "tf.image.ssim(max_val=1), mean over the images",
                                "Base": "the adversarial examples vs the clean test images",
                                "Ours": "the GAN denoiser's output on them vs the clean test images"},
-        "versions": io.versions()})
+        **({"not_run": dict(spec.not_run)} if spec.not_run else {}), "versions": io.versions()})
     log(f"== wrote {out / name}.csv (+ .meta.json)")
     return {"rows": rows}

@@ -103,6 +103,9 @@ class TableSpec:
     # several defenses on one target attack the same images with the same seeds (papers/000 Table 8
     # uses Table 4's M1 sets). Absent: the row's own label.
     attack_labels: dict = field(default_factory=dict)
+    # What the paper has but this table does not run (e.g. a dataset not available offline): name ->
+    # reason, written into the run's ``.meta.json`` under ``not_run``.
+    not_run: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.eval_images not in EVAL_IMAGES:
@@ -594,35 +597,112 @@ GAN_DENOISER_COLUMNS = ("FGSM", "PGD", "MIM", "JSMA", "CWA", "DFA")
 # package's step counts and step/eps ratios (MNIST defaults: PGD 40 x 0.01, MIM 10 x 0.03).
 GAN_DENOISER_EPS = {"mnist": 0.3, "fashion_mnist": 0.3, "cifar10": 0.15}
 # The three CNN targets per dataset ("three different CNN classification networks"; the text names
-# none): the zoo's shipped MNIST CNNs. M2 (papers/000) is an MLP, so A-net (papers/001) is the third.
-GAN_DENOISER_TARGETS = {"mnist": {"M1": "m1", "LeNet-5": "lenet5", "A-Net": "anet"}}
+# none). MNIST: the zoo's shipped MNIST CNNs; M2 (papers/000) is an MLP, so A-net (papers/001) is the
+# third. Fashion-MNIST: the same three architectures trained on Fashion-MNIST (``*_fashion_mnist``,
+# trained by the table run). CIFAR-10: the zoo's shipped CIFAR-10 CNNs (papers/000 Tables 5 and 7).
+GAN_DENOISER_TARGETS = {
+    "mnist": {"M1": "m1", "LeNet-5": "lenet5", "A-Net": "anet"},
+    "fashion_mnist": {"M1": "m1_fashion_mnist", "LeNet-5": "lenet5_fashion_mnist", "A-Net": "anet_fashion_mnist"},
+    "cifar10": {"DenseNet121": "densenet121_cifar10", "MobileNet": "mobilenet_cifar10", "ResNet-20": "resnet_cifar10"},
+}
+GAN_DENOISER_DATASETS = tuple(GAN_DENOISER_TARGETS)
+# The paper's other datasets, in every papers/004 result's .meta.json under ``not_run``.
+GAN_DENOISER_NOT_RUN = {"CIFAR-100": "not run: data not available offline",
+                        "ImageNet": "not run: data not available offline"}
+# Target epochs (the default scale trains a target that is not shipped with these; --retrain trains all).
+# MNIST and Fashion-MNIST: M1 5, LeNet-5 3, A-net 3 (the shipped MNIST files' epochs). CIFAR-10: Tables 5
+# and 7's CPU epochs (DenseNet121 3, MobileNet 5, ResNet-20 3: the shipped files' manifest entries, Adam
+# 1e-3; a --retrain run shares their cache entries); reproduce/cifar10_targets.py trains better ones.
+_GAN_DENOISER_EPOCHS = {
+    "mnist": {"m1": 5, "lenet5": 3, "anet": 3},
+    "fashion_mnist": {"m1_fashion_mnist": 5, "lenet5_fashion_mnist": 3, "anet_fashion_mnist": 3},
+    "cifar10": {"densenet121_cifar10": 3, "mobilenet_cifar10": 5, "resnet_cifar10": 3},
+}
+_GAN_DENOISER_PAPER_EPOCHS = {"cifar10": {name: 60 for name in _GAN_DENOISER_EPOCHS["cifar10"]}}   # for a GPU
 
 
-def _gan_denoiser_scales(targets: dict) -> dict:
+def _gan_denoiser_eps_attacks(dataset: str) -> dict:
+    """FGSM, PGD and MIM at the paper's eps where the package's default differs (CIFAR-10: 8/255 ->
+    0.15), with the package's step counts and step/eps ratios (PGD 10 steps of eps/4, MIM 10 of eps/10)."""
+    if dataset != "cifar10":
+        return {}   # MNIST / Fashion-MNIST defaults: eps 0.3 already
+    eps = GAN_DENOISER_EPS[dataset]
+    return {"fgsm": {"eps": eps}, "pgd": {"eps": eps, "eps_iter": eps / 4}, "mim": {"eps": eps, "eps_iter": eps / 10}}
+
+
+# CIFAR-10 on this 2-core CPU, measured while other jobs shared it (load ~5-6), shipped targets: one
+# input gradient of 100 images took 0.7 s through DenseNet121, 0.36 s through ResNet-20, 0.21 s through
+# MobileNet. The six attacks on the first 100 test images (FGSM / PGD / MIM at eps 0.15, JSMA and
+# DeepFool at their defaults, CW-L2 1 x 50; graph tracing included) took 354 s on DenseNet121 (JSMA 107,
+# DeepFool 84, MIM 66, CW 61), 132 s on MobileNet and 90 s on ResNet-20: ~10 min. JSMA (up to
+# floor(0.145 x 3072 / 2) = 222 pixel pairs, one forward + two gradients each) stops early on most images
+# (median L0 28 features on DenseNet121); gamma 0.05 saved only 20% (83 s) and DeepFool 10 iterations
+# nothing (it converges in a few), so both keep their defaults; CW-L2 3 x 50 (the grayscale tables')
+# would triple CW's share, 1 x 50 already fools all of them (DenseNet121 0% accuracy). The GAN denoiser,
+# with DenseNet121 (the first target) as its classifier-loss network, trained at ~90 pairs/s: 6,000
+# pairs x 5 epochs ~6 min. With the pairs (~1 min), test accuracies (~1 min) and the adaptive attack
+# (50 x 20 x 1 target class, ~1.5 min) a default-scale Table 1 from the shipped targets comes to ~20 min
+# on the shared CPU; 200 test images would add ~6 min of attacks. Every value is in the .meta.json.
+_GAN_DENOISER_CIFAR = {"n_pairs": 6000, "restorer_epochs": 5, "n_eval": 100, "n_adaptive": 50, "adaptive_iter": 20,
+                       "adaptive_targets": 1, "attacks": {"cw": {"binary_search_steps": 1, "max_iterations": 50}}}
+
+
+def _gan_denoiser_adaptive_note(c: dict) -> str:
+    return (f" Adaptive: {c['n_adaptive']} images x {c['adaptive_iter']} iterations x {c['adaptive_targets']} "
+            "target class.")
+
+
+def _gan_denoiser_scales(dataset: str) -> dict:
     # The restorer: Adam 2e-4, batch 32 (the paper's); it trains here at every scale (nothing is
     # shipped yet: issue 20). Its pairs: FGSM at the paper's eps on every target (APE-GAN's training
     # attack; the paper does not say which attacks its denoiser trains on), round robin.
     gan = {"restorer_lr": 2e-4, "restorer_batch": 32}
-    epochs = {"m1": 5, "lenet5": 3, "anet": 3}
+    targets, epochs = GAN_DENOISER_TARGETS[dataset], _GAN_DENOISER_EPOCHS[dataset]
+    eps = _gan_denoiser_eps_attacks(dataset)
+    pretty = PRETTY[dataset]
+    if dataset == "cifar10":
+        c = _GAN_DENOISER_CIFAR
+        cw = c["attacks"]["cw"]
+        budget = {"target_train_limit": None, "n_pairs": c["n_pairs"], "restorer_epochs": c["restorer_epochs"],
+                  "n_eval": c["n_eval"], "n_adaptive": c["n_adaptive"], "adaptive_iter": c["adaptive_iter"],
+                  "adaptive_targets": c["adaptive_targets"], "attack_overrides": {**eps, **c["attacks"]}}
+        shipped = "Shipped DenseNet121 / MobileNet / ResNet-20; "
+        trained = "Everything trained on this CPU (DenseNet121 3, MobileNet 5, ResNet-20 3 epochs); "
+        what = (f"the GAN denoiser trained here on {c['n_pairs']:,} FGSM pairs ({c['n_pairs'] // 3:,} per target), "
+                f"{c['restorer_epochs']} epochs, Adam 2e-4, batch 32; smaller than the grayscale tables for this CPU: "
+                f"the first {c['n_eval']} test images, CW-L2 {cw['binary_search_steps']} x {cw['max_iterations']} "
+                "(JSMA and DeepFool at their defaults); FGSM / PGD / MIM at eps 0.15."
+                + _gan_denoiser_adaptive_note(c))
+        quick_train, quick_pairs = 1000, 120
+    else:
+        budget = {"target_train_limit": None, "n_pairs": 12000, "restorer_epochs": 10, "n_eval": 500,
+                  "attack_overrides": {"cw": {"binary_search_steps": 3, "max_iterations": 50}}}
+        shipped = ("Shipped M1 / LeNet-5 / A-net; " if dataset == "mnist" else
+                   f"M1 / LeNet-5 / A-net trained here on {pretty} (5 / 3 / 3 epochs) unless shipped (--ship ships "
+                   "them); ")
+        trained = "Everything trained on this CPU (M1 5, LeNet-5 3, A-net 3 epochs); "
+        what = ("the GAN denoiser trained here on 12,000 FGSM pairs (4,000 per target), 10 epochs, Adam 2e-4, "
+                "batch 32; the first 500 test images; CW-L2 3 x 50.")
+        quick_train, quick_pairs = 6000, 600
+    quick_attacks = {**QUICK_ATTACKS, **eps}
+    quick_eval = 20 if dataset == "cifar10" else 30
+    paper_n = 50000 if dataset == "cifar10" else 60000
     return {
-        "quick": {**gan, "target_epochs": {name: 1 for name in targets.values()}, "target_train_limit": 6000,
-                  "n_pairs": 600, "restorer_epochs": 1, "n_eval": 30, "n_adaptive": 10, "adaptive_iter": 10,
-                  "adaptive_targets": 2,
-                  "note": "CI smoke test: targets 1 epoch on 6,000 images, 600 FGSM pairs, the GAN 1 epoch, the "
-                          "first 30 test images, CW-L2 1 x 10, DeepFool 10 iterations; numbers are not a "
-                          "reproduction."},
-        **{scale: {**gan, "target_epochs": epochs, "target_train_limit": None, "n_pairs": 12000,
-                   "restorer_epochs": 10, "n_eval": 500,
-                   "attack_overrides": {"cw": {"binary_search_steps": 3, "max_iterations": 50}},
-                   "note": ("Shipped M1 / LeNet-5 / A-net; " if scale == "default" else
-                            "Everything trained on this CPU (M1 5, LeNet-5 3, A-net 3 epochs); ")
-                           + "the GAN denoiser trained here on 12,000 FGSM pairs (4,000 per target), 10 epochs, "
-                             "Adam 2e-4, batch 32; the first 500 test images; CW-L2 3 x 50."}
+        "quick": {**gan, "target_epochs": {name: 1 for name in targets.values()}, "target_train_limit": quick_train,
+                  "n_pairs": quick_pairs, "restorer_epochs": 1, "n_eval": quick_eval,
+                  "n_adaptive": 10, "adaptive_iter": 10 if dataset != "cifar10" else 5, "adaptive_targets": 2,
+                  "attack_overrides": quick_attacks,
+                  "note": f"CI smoke test: targets 1 epoch on {quick_train:,} images, {quick_pairs} FGSM pairs, the "
+                          f"GAN 1 epoch, the first {quick_eval} test images, CW-L2 1 x 10, DeepFool 10 iterations; "
+                          "numbers are not a reproduction."},
+        **{scale: {**gan, "target_epochs": epochs, **budget,
+                   "note": (shipped if scale == "default" else trained) + what}
            for scale in ("default", "retrain")},
-        "paper": {**gan, "target_epochs": epochs, "target_train_limit": None, "n_pairs": 60000,
-                  "restorer_epochs": 50, "n_eval": 10000, "n_adaptive": 1000,
-                  "note": "All 60,000 training images as pairs, 50 GAN epochs (the paper: '70,00 epochs', ~5 days "
-                          "on an RTX 2080 Ti), the whole test set: meant for a GPU."},
+        "paper": {**gan, "target_epochs": _GAN_DENOISER_PAPER_EPOCHS.get(dataset, epochs), "target_train_limit": None,
+                  "n_pairs": paper_n, "restorer_epochs": 50, "n_eval": 10000, "n_adaptive": 1000,
+                  **({"attack_overrides": eps} if eps else {}),
+                  "note": f"All {paper_n:,} training images as pairs, 50 GAN epochs (the paper: '70,00 epochs', ~5 "
+                          "days on an RTX 2080 Ti), the whole test set: meant for a GPU."},
     }
 
 
@@ -631,13 +711,15 @@ def gan_denoiser_table1(dataset: str) -> TableSpec:
     denoiser ("ours"), clean and under its six attacks, on the first test images. The printed table
     is lost from the text (its only number: ImageNet MIM 22.6% -> 78.7%), so no paper value sits
     beside ours."""
+    check_choice(dataset, "dataset", GAN_DENOISER_TARGETS)
     targets, eps = GAN_DENOISER_TARGETS[dataset], GAN_DENOISER_EPS[dataset]
     return TableSpec(
         name=f"gan_denoiser_table1_{dataset}", dataset=dataset,
         title=f"papers/004 Table 1: accuracy (%) without (base) and with the GAN denoiser (ours) on {PRETTY[dataset]}",
         rows=rows(targets, f"gan_denoiser_{dataset}", defense="gan_denoiser"), paper={}, paper_accuracies={},
         columns=GAN_DENOISER_COLUMNS, source=GAN_DENOISER_SOURCE, figure="Table 1", eval_images="first",
-        report="defended", pair_attacks={"FGSM": {"eps": eps}}, scale_overrides=_gan_denoiser_scales(targets))
+        report="defended", pair_attacks={"FGSM": {"eps": eps}}, scale_overrides=_gan_denoiser_scales(dataset),
+        not_run=dict(GAN_DENOISER_NOT_RUN))
 
 
 GAN_DENOISER_TABLE1_MNIST = gan_denoiser_table1("mnist")
@@ -665,7 +747,9 @@ def gan_denoiser_table2(dataset: str) -> TableSpec:
                                      ({"L": 200, "R": 10} if scale == "paper" else DEFENSE_GAN_CPU)}}
         if scale in ("default", "retrain"):
             extra.update(n_eval=100, n_adaptive=10, adaptive_iter=20, adaptive_targets=1,
-                         note=overrides["note"].replace("the first 500 test images", "the first 100 test images")
+                         note=overrides["note"].replace(f"the first {overrides['n_eval']} test images",
+                                                        "the first 100 test images")
+                         .replace(_gan_denoiser_adaptive_note(_GAN_DENOISER_CIFAR), "")
                          + f" Defense-GAN: L = {DEFENSE_GAN_CPU['L']} steps x R = {DEFENSE_GAN_CPU['R']} restarts "
                            "(the paper's 200 x 10 at --paper); adaptive 10 images x 20 iterations x 1 target class "
                            "(each APGD step through Defense-GAN is a projection).")
@@ -691,8 +775,9 @@ def gan_denoiser_ablation(dataset: str) -> TableSpec:
     table_rows = {f"{label} / {kind}": Row(name, "gan_denoiser", restorer.format(ds=dataset), dict(targets),
                                            recipe=None if recipe == "gan_repair" else recipe)
                   for label, name in targets.items() for kind, (recipe, restorer) in GAN_DENOISER_ABLATION.items()}
-    scales = {scale: ({**overrides, "n_adaptive": 50, "adaptive_iter": 30, "adaptive_targets": 3}
-                      if scale in ("default", "retrain") else overrides)
+    # Grayscale: 50 images x 30 iterations x 3 target classes; CIFAR-10: Table 1's cut (50 x 20 x 1) stays.
+    adaptive = {} if dataset == "cifar10" else {"n_adaptive": 50, "adaptive_iter": 30, "adaptive_targets": 3}
+    scales = {scale: ({**overrides, **adaptive} if scale in ("default", "retrain") else overrides)
               for scale, overrides in base.scale_overrides.items()}
     return dataclasses.replace(
         base, name=f"gan_denoiser_ablation_{dataset}", scale_overrides=scales,
@@ -702,6 +787,13 @@ def gan_denoiser_ablation(dataset: str) -> TableSpec:
 
 GAN_DENOISER_TABLE2_MNIST = gan_denoiser_table2("mnist")
 GAN_DENOISER_ABLATION_MNIST = gan_denoiser_ablation("mnist")
+# Fashion-MNIST and CIFAR-10 (issue 20); the paper's CIFAR-100 and ImageNet: GAN_DENOISER_NOT_RUN.
+GAN_DENOISER_TABLE1_FASHION_MNIST, GAN_DENOISER_TABLE1_CIFAR10 = (gan_denoiser_table1(ds)
+                                                                  for ds in ("fashion_mnist", "cifar10"))
+GAN_DENOISER_TABLE2_FASHION_MNIST, GAN_DENOISER_TABLE2_CIFAR10 = (gan_denoiser_table2(ds)
+                                                                  for ds in ("fashion_mnist", "cifar10"))
+GAN_DENOISER_ABLATION_FASHION_MNIST, GAN_DENOISER_ABLATION_CIFAR10 = (gan_denoiser_ablation(ds)
+                                                                      for ds in ("fashion_mnist", "cifar10"))
 
 # papers/001 Tables 6 and 7 come from the white-box runs (Tables 2 and 3), one per dataset.
 SIMILARITY_TABLES = {"mnist": "crunet_table2_mnist_whitebox", "cifar10": "crunet_table3_cifar10_whitebox"}
@@ -710,7 +802,10 @@ TABLES = {spec.name: spec for spec in (TABLE4, TABLE5, TABLE6, TABLE7, CRUNET_TA
                                        CRUNET_TABLE4, CRUNET_TABLE5, TABLE4_FEATURE_SQUEEZING,
                                        ZHANG_TABLE1, ZHANG_TABLE2, ZHANG_TABLE4A, ZHANG_TABLE4B,
                                        GAN_DENOISER_TABLE1_MNIST, GAN_DENOISER_TABLE2_MNIST,
-                                       GAN_DENOISER_ABLATION_MNIST, TABLE8)}
+                                       GAN_DENOISER_ABLATION_MNIST, GAN_DENOISER_TABLE1_FASHION_MNIST,
+                                       GAN_DENOISER_TABLE2_FASHION_MNIST, GAN_DENOISER_ABLATION_FASHION_MNIST,
+                                       GAN_DENOISER_TABLE1_CIFAR10, GAN_DENOISER_TABLE2_CIFAR10,
+                                       GAN_DENOISER_ABLATION_CIFAR10, TABLE8)}
 
 
 def get_table(name: str) -> TableSpec:

@@ -74,7 +74,10 @@ class GANRestorer(keras.Model):
         self.pixel, self.adversarial, self.output_mode = pixel, adversarial, output
         if classifier is not None:
             classifier.trainable = False
-            self.features = keras.Model(classifier.inputs, classifier.layers[-2].output, name="classifier_features")
+            # The input of the last layer (the logits head), not ``layers[-2].output``: the same tensor for a
+            # flat network, and the only one connected to ``classifier.inputs`` when the body is a nested
+            # model (the keras.applications CIFAR-10 targets: normalize -> backbone -> logits).
+            self.features = keras.Model(classifier.inputs, classifier.layers[-1].input, name="classifier_features")
         self.trackers = {k: keras.metrics.Mean(name=k) for k in ("g_loss", "d_loss", *self.WEIGHTS)}
         self.val_tracker = keras.metrics.Mean(name="loss")
         # The wrapper owns no weights of its own: built once its networks are (BackupAndRestore, which

@@ -64,6 +64,26 @@ def test_registry_entries():
     assert build_discriminator("gan_denoiser", (28, 28, 1)).count_params() == 375_297
 
 
+def test_fashion_mnist_targets_and_ablation_generators():
+    # papers/004 names no classifier: its Fashion-MNIST targets are the MNIST table's CNNs, renamed
+    import re
+
+    for arch in ("m1", "lenet5", "anet"):
+        name = f"{arch}_fashion_mnist"
+        spec = models.get_spec(name)
+        assert (spec.kind, spec.dataset, spec.paper) == ("classifier", "fashion_mnist", GAN_DENOISER)
+        assert not spec.not_shipped   # < 1 MB: --ship may ship it
+        assert spec.builder is models.get_spec(arch).builder and "names none" in spec.table
+        m, ref = models.build(name), models.build(arch)
+        assert m.name == name and m.input_shape == (None, 28, 28, 1) and m.output_shape == (None, 10)
+        assert m.count_params() == ref.count_params() and m.count_params() * 4 < 1e6   # < 1 MB of float32 weights
+        assert all(re.fullmatch(r"[A-Za-z0-9_]+", layer.name) for layer in m.layers)
+    for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3))):
+        for part in ("no_isomorphic", "no_recovery"):
+            m = models.build(f"gan_denoiser_{ds}_{part}")
+            assert m.input_shape == (None, *shape) and models.get_spec(f"gan_denoiser_{ds}_{part}").dataset == ds
+
+
 @pytest.mark.parametrize("builder,kwargs,match", [
     (gan_denoiser_generator, {"input_shape": (28, 28)},
      r"^`input_shape` must be \(height, width, channels\) of positive integers, got \(28, 28\)\.$"),

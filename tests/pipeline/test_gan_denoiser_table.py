@@ -229,3 +229,131 @@ def test_clean_only_recipe_trains_without_pairs(data_dir, tmp_path):
     assert record["training_images"].startswith("the first n_pairs") and record["recipe"]["recipe"] == "WGANGenerator"
     assert not any("pairs M1/" in line for line in logs)
     assert not (tmp_path / "attacks").exists() or not list((tmp_path / "attacks").iterdir())
+
+
+# ---------------------------------------------------------------- Fashion-MNIST and CIFAR-10 (issue 20)
+NOT_RUN = {"CIFAR-100": "not run: data not available offline", "ImageNet": "not run: data not available offline"}
+
+
+@pytest.mark.parametrize("dataset,targets,eps", [
+    ("fashion_mnist", {"M1": "m1_fashion_mnist", "LeNet-5": "lenet5_fashion_mnist", "A-Net": "anet_fashion_mnist"},
+     0.3),
+    ("cifar10", {"DenseNet121": "densenet121_cifar10", "MobileNet": "mobilenet_cifar10", "ResNet-20": "resnet_cifar10"},
+     0.15)])
+def test_specs_per_dataset(dataset, targets, eps):
+    from keras_restore import attacks, models
+    from keras_restore.pipeline.similarity import GAN_DENOISER_SIMILARITY
+
+    t1, t2, ab = (get_table(f"gan_denoiser_{kind}_{dataset}") for kind in ("table1", "table2", "ablation"))
+    assert (t1.dataset, t2.dataset, ab.dataset) == (dataset,) * 3 and t1.targets == targets
+    assert t1.columns == GAN_DENOISER_COLUMNS and t1.pair_attacks == {"FGSM": {"eps": eps}}   # the paper's multiplier
+    assert (len(t2.rows), len(ab.rows)) == (9, 9) and GAN_DENOISER_SIMILARITY[dataset] == t1.name
+    assert {r.restorer for r in t2.rows.values()} == {f"gan_denoiser_{dataset}", f"ape_gan_{dataset}",
+                                                      f"defense_gan_{dataset}"}
+    assert {r.restorer for r in ab.rows.values()} == {f"gan_denoiser_{dataset}{part}" for part in (
+        "", "_no_isomorphic", "_no_recovery")}
+    for spec in (t1, t2, ab):
+        assert spec.not_run == NOT_RUN
+        for label, row in spec.rows.items():
+            assert models.get_spec(row.target).dataset == dataset == models.get_spec(row.restorer).dataset
+            assert spec.trained_for(label) == targets
+    for scale in ("quick", "default", "retrain", "paper"):
+        s = get_scale(scale, t1)
+        assert (s.restorer_lr, s.restorer_batch) == (2e-4, 32) and set(s.target_epochs) >= set(targets.values())
+        for attack in ("fgsm", "pgd", "mim"):   # evaluated at the paper's eps (defaults or overrides)
+            assert {**attacks.default_params(attack, dataset), **s.attack_overrides.get(attack, {})}["eps"] == eps
+    assert get_scale("paper", t2).defense_options == {"defense_gan": {"L": 200, "R": 10}}
+    assert "first 100 test images" in get_scale("default", t2).note and get_scale("default", t2).n_eval == 100
+
+
+def test_fashion_mnist_scales():
+    t1, ab = get_table("gan_denoiser_table1_fashion_mnist"), get_table("gan_denoiser_ablation_fashion_mnist")
+    for scale in ("default", "retrain"):   # the MNIST targets' epochs; the table trains them (not shipped)
+        s = get_scale(scale, t1)
+        assert {k: s.target_epochs[k] for k in t1.targets.values()} == {
+            "m1_fashion_mnist": 5, "lenet5_fashion_mnist": 3, "anet_fashion_mnist": 3}
+        assert (s.n_pairs, s.restorer_epochs, s.n_eval) == (12000, 10, 500)
+        assert s.attack_overrides == get_scale(scale, GAN_DENOISER_TABLE1_MNIST).attack_overrides
+    assert get_scale("default", t1).pretrained and "trained here on Fashion-MNIST" in get_scale("default", t1).note
+    assert (get_scale("default", ab).n_adaptive, get_scale("default", ab).adaptive_iter) == (50, 30)
+
+
+def test_cifar10_scales():
+    t1, t2, ab = (get_table(f"gan_denoiser_{kind}_cifar10") for kind in ("table1", "table2", "ablation"))
+    for scale in ("default", "retrain"):
+        s = get_scale(scale, t1)
+        # --retrain: Tables 5 / 7's CPU epochs (the shipped files' manifest entries)
+        assert {k: s.target_epochs[k] for k in t1.targets.values()} == {"densenet121_cifar10": 3,
+                                                                        "mobilenet_cifar10": 5, "resnet_cifar10": 3}
+        assert (s.n_pairs, s.restorer_epochs, s.n_eval) == (6000, 5, 100)
+        assert (s.n_adaptive, s.adaptive_iter, s.adaptive_targets) == (50, 20, 1)
+        assert s.attack_overrides == {"fgsm": {"eps": 0.15}, "pgd": {"eps": 0.15, "eps_iter": 0.0375},
+                                      "mim": {"eps": 0.15, "eps_iter": 0.015},
+                                      "cw": {"binary_search_steps": 1, "max_iterations": 50}}
+        assert "the first 100 test images, CW-L2 1 x 50" in s.note and "Adaptive: 50 images" in s.note
+        assert "Adaptive: 50 images" not in get_scale(scale, t2).note   # Table 2: 10 images x 20 iterations
+        assert (get_scale(scale, ab).n_adaptive, get_scale(scale, ab).adaptive_targets) == (50, 1)
+    assert get_scale("default", t1).note.startswith("Shipped DenseNet121 / MobileNet / ResNet-20")
+    paper = get_scale("paper", t1)
+    assert paper.n_pairs == 50000 and set(paper.target_epochs[k] for k in t1.targets.values()) == {60}
+
+
+# ---------------------------------------------------------------- the scripts' --dataset
+SCRIPTS = ("gan_denoiser_table1", "gan_denoiser_table2", "gan_denoiser_ablation")
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_scripts_take_dataset(reproduce_script, monkeypatch, name):
+    import keras_restore.pipeline as pipeline
+
+    ran = []
+    monkeypatch.setattr(pipeline, "run_table", lambda spec, scale, **kw: ran.append((spec.name, scale.name)) or {})
+    script = reproduce_script(name)
+    script.main(["--quick"])   # default: MNIST, as before
+    script.main(["--dataset", "fashion_mnist"])
+    script.main(["--dataset", "cifar10", "--retrain"])
+    assert ran == [(f"{name}_mnist", "quick"), (f"{name}_fashion_mnist", "default"), (f"{name}_cifar10", "retrain")]
+
+
+def test_tables3_4_script_takes_dataset(reproduce_script, monkeypatch):
+    from keras_restore.pipeline import similarity
+
+    seen = []
+    monkeypatch.setattr(similarity, "gan_denoiser_similarity", lambda scale, **kw: seen.append((scale, kw["dataset"])))
+    script = reproduce_script("gan_denoiser_tables3_4")
+    script.main([])
+    script.main(["--dataset", "cifar10", "--quick"])
+    assert seen == [("default", "mnist"), ("quick", "cifar10")]
+
+
+@pytest.mark.parametrize("name", (*SCRIPTS, "gan_denoiser_tables3_4"))
+def test_unknown_or_unavailable_dataset_is_an_error(reproduce_script, capsys, name):
+    script = reproduce_script(name)
+    with pytest.raises(SystemExit) as e:
+        script.main(["--dataset", "svhn"])
+    assert e.value.code == 2
+    assert ("argument --dataset: unknown dataset 'svhn'; expected one of: mnist, fashion_mnist, cifar10."
+            in capsys.readouterr().err)
+    with pytest.raises(SystemExit):
+        script.main(["--dataset", "cifar100"])
+    assert ("argument --dataset: CIFAR-100 is not run: data not available offline; expected one of: mnist, "
+            "fashion_mnist, cifar10." in capsys.readouterr().err)
+
+
+# ---------------------------------------------------------------- a micro run on Fashion-MNIST
+def test_micro_run_fashion_mnist(data_dir, tmp_path):
+    spec = dataclasses.replace(
+        get_table("gan_denoiser_table1_fashion_mnist"), name="gan_denoiser_micro_fashion_mnist",
+        rows={"M1": Row("m1_fashion_mnist", "gan_denoiser", "gan_denoiser_fashion_mnist")})
+    scale = dataclasses.replace(MICRO, target_epochs={"m1_fashion_mnist": 1})
+    res = run_table(spec, scale, data_dir=data_dir, out_dir=tmp_path / "out", cache_dir=tmp_path / "cache",
+                    columns=["FGSM", "PGD"], **QUIET)   # one target, two attacks: the MNIST micro run covers the rest
+    with open(tmp_path / "out" / "gan_denoiser_micro_fashion_mnist.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["network"], r["defense"]) for r in rows] == [("M1", "no defense"), ("M1", "defense")]
+    assert all(0.0 <= float(r[col]) <= 100.0 for r in rows for col in ("Clean", "FGSM", "PGD"))
+    meta = res["meta"]
+    assert "Fashion-MNIST" in meta["data_source"] and meta["not_run"] == NOT_RUN
+    assert meta["targets"]["M1"]["source"] == "trained (micro scale)"   # not shipped: trained by the run
+    assert meta["restorer"]["name"] == "gan_denoiser_fashion_mnist" and meta["restorer"]["pair_attacks"] == {
+        "FGSM": {"eps": 0.3}}

@@ -79,6 +79,25 @@ def test_noise_output_adds_the_generator_output_to_its_input():
     np.testing.assert_allclose(wrapper(x).numpy(), x, atol=1e-7)
 
 
+def test_classifier_with_a_nested_backbone():
+    # keras.applications targets (CIFAR-10 DenseNet121 / MobileNet) are input -> normalize -> backbone
+    # (a nested Model) -> logits: their features are the logits layer's input, as for a flat network.
+    from keras_restore.training.gan import GANRestorer
+
+    inner_in = keras.Input((8, 8, 1))
+    backbone = keras.Model(inner_in, keras.layers.GlobalAveragePooling2D(name="gap")(
+        keras.layers.Conv2D(4, 3, name="c")(inner_in)), name="backbone")
+    inp = keras.Input((8, 8, 1))
+    clf = keras.Model(inp, keras.layers.Dense(3, name="logits")(backbone(keras.layers.Rescaling(1.0, name="n")(inp))))
+    gen_in = keras.Input((8, 8, 1))
+    gen = keras.Model(gen_in, keras.layers.Conv2D(1, 1, name="g")(gen_in))
+    wrapper = GANRestorer(gen, classifier=clf, weights={"pixel": 1.0, "classifier": 0.1})
+    x = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(wrapper.features([x]).numpy(), backbone(x).numpy(), atol=1e-6)
+    flat = _classifier()
+    assert GANRestorer(gen, classifier=flat, weights={"pixel": 1.0}).features.output is flat.layers[-2].output
+
+
 def test_feature_matching_stage_after_gan_stage():
     adv, clean, _ = _pairs()
     keras.utils.set_random_seed(0)

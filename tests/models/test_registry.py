@@ -76,10 +76,12 @@ def test_not_a_keras_suffix(tmp_path):
 
 def test_saved_models_stay_under_cap_and_skip_unshippable():
     """saved_models/ stays under 400 MB (the project's limit: a clone carries every version ever
-    committed), and no model marked ``not_shipped`` is in it."""
+    committed), each file under 30 MB, and no model marked ``not_shipped`` is in it."""
     directory = models.models_dir()
     total = sum(p.stat().st_size for p in directory.glob("*.keras"))
     assert total < 400e6, f"saved_models/ holds {total / 1e6:.0f} MB"
+    big = {p.name: round(p.stat().st_size / 1e6, 1) for p in directory.glob("*.keras") if p.stat().st_size >= 30e6}
+    assert not big, f"shipped files of 30 MB or more: {big}"
     for name in models.shipped():
         assert not models.get_spec(name).not_shipped, name
     assert models.get_spec("vgg19_cifar10").not_shipped

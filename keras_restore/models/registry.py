@@ -130,6 +130,15 @@ MODELS: dict[str, ModelSpec] = {
               ("googlenet", zhang_targets.googlenet_gray, ""))
           if arch in accs
           for reported in ({"accuracy": accs[arch]},)),
+        # papers/002 Table 4's "Adversarial FGSM" / "Adversarial BIM" rows (issues 17-18): the Fashion-MNIST
+        # ResNet50 above, fine-tuned by FGSM / BIM adversarial training inside the Table 4 run
+        # (keras_restore.pipeline.phases.Run.robust, recipes adversarial_fgsm / adversarial_bim); same builder.
+        *(ModelSpec(f"resnet50_fashion_mnist_{attack}_at", zhang_targets.resnet50_gray,
+                    {"name": f"resnet50_fashion_mnist_{attack}_at"}, dataset="fashion_mnist", paper=ZHANG,
+                    table=f"Table 4 ('Adversarial {attack.upper()}' row)",
+                    not_shipped="its .keras file is ~94 MB (ResNet50, 23.6 M parameters), over the 30 MB limit of a "
+                                "shipped file; reproduce/zhang_table4_fashion_mnist.py fine-tunes and caches it")
+          for attack in ("fgsm", "bim")),
         # Baseline: MagNet's MNIST autoencoders (Meng & Chen 2017), the `magnet` defense of
         # keras_restore.defenses (reproduce/baseline_magnet.py). The reformer is also MagNet's detector I.
         ModelSpec("magnet_mnist_reformer", magnet.magnet_mnist_reformer, kind="restorer", paper=MAGNET,

@@ -18,6 +18,7 @@ V.   Restore the adversarial test sets, classify again: restored accuracy, succe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -55,7 +56,13 @@ def attack_tag(spec: TableSpec, label: str) -> str:
     """Cache tag of a target's adversarial test sets. With ``eval_images == "first"`` the images
     do not depend on the table, so the tag is the target's registry name: a black-box table
     attacks exactly the images (and with the same seeds) as the white-box table of the same
-    target, as papers/001 Tables 2 and 4 (equal "No defense" columns) do."""
+    target, as papers/001 Tables 2 and 4 (equal "No defense" columns) do. A row whose attacks are made
+    on its defense (``Row.attack_on == "defense"``) is tagged by the model attacked (its restorer
+    name, e.g. an adversarially trained copy), so tables at other strengths share its sets too."""
+    row = spec.rows[label]
+    if row.attack_on == "defense":   # made on the defended model: tagged by what is attacked, not by the table
+        made_on = row.restorer or f"{row.target}+{row.defense}"
+        return f"{made_on}-test-first" if spec.eval_images == "first" else f"{made_on}-test"
     if spec.eval_images == "first":
         return f"{spec.targets[label]}-test-first"
     return f"{spec.attack_labels.get(label, label)}-test"
@@ -270,15 +277,112 @@ class Run:
         return io.key(name, fps, s.n_pairs, s.restorer_epochs, s.restorer_batch, s.restorer_lr, self.seed,
                       self.source, overrides, recipe.fingerprint(), *self._precision_key(), *extra)
 
+    def row_recipe(self, label: str):
+        """Row ``label``'s training recipe: ``Row.recipe`` or its defense's, with ``Row.recipe_options``
+        replaced (a ValueError naming the recipe's fields for an unknown option)."""
+        from keras_restore import training
+        from keras_restore.defenses import get_defense
+
+        row = self.spec.rows[label]
+        name = row.recipe or get_defense(row.defense).recipe
+        recipe = training.get_recipe(name)
+        if not row.recipe_options:
+            return recipe
+        fields = [f.name for f in dataclasses.fields(recipe)]
+        unknown = sorted(set(row.recipe_options) - set(fields))
+        if unknown:
+            raise ValueError(f"Row {label!r}: `recipe_options` {unknown} are not fields of recipe {name!r} "
+                             f"({type(recipe).__name__}: {', '.join(fields)}).")
+        return dataclasses.replace(recipe, **row.recipe_options)
+
+    def robust_config(self, base: str):
+        """The :class:`~keras_restore.training.TrainConfig` of an adversarially trained copy of the target
+        ``base`` (the scale's ``robust_*`` fields; the base target's training precision)."""
+        from keras_restore import training
+
+        s = self.scale
+        precision = runtime.choose_precision(s.target_precision.get(base, self.precision))
+        return training.TrainConfig(epochs=s.robust_epochs, batch_size=s.robust_batch, learning_rate=s.robust_lr,
+                                    seed=self.seed, precision=precision, lr_schedule=s.robust_schedule)
+
+    def robust(self, label: str):
+        """Row ``label``'s adversarially trained copy of its target (a defense with ``model_arg ==
+        "robust"``; registry name ``Row.restorer``): shipped, cached, or *fine-tuned* here -- a fresh
+        ``Row.restorer`` given the row's trained target's weights (Phase I), then trained by the row's
+        :class:`~keras_restore.training.AdversarialTraining` recipe (the package's one loop:
+        resumable from the cache's checkpoint directory) on the first ``robust_train_limit`` training
+        images for ``robust_epochs`` (:attr:`Scale.robust_epochs` ff.), BatchNorm statistics then
+        recomputed on ``robust_precise_bn`` training images. Cache key: the name, the base target's
+        weight fingerprint, the recipe's fingerprint (attack and its parameters), the TrainConfig
+        (epochs, batch, learning rate and schedule, seed, precision), the image count, PreciseBN and the
+        data. ``(model, record)``; the record has ``test_accuracy``."""
+        from keras_restore import models, training
+        from keras_restore.metrics import accuracy
+
+        row, name = self.spec.rows[label], self.spec.restorer_of(label)
+        if name in self.models:
+            return self.models[name]
+        if name is None:
+            raise ValueError(f"Row {label!r}: defense {row.defense!r} replaces the classifier by an adversarially "
+                             "trained copy; `restorer` must name that copy's registry entry, got None.")
+        if name in self.shipped:
+            self.log(f"[IV] {label}: loaded shipped {name}.keras")
+            model, record = models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+        else:
+            if self.scale.pretrained:
+                self.log(f"[IV] {name} is not shipped in saved_models/; fine-tuning it here")
+            recipe = self.row_recipe(label)
+            if not isinstance(recipe, training.AdversarialTraining):
+                raise ValueError(f"Row {label!r}: the recipe of the adversarially trained copy {name!r} must be an "
+                                 f"adversarial-training recipe, got {type(recipe).__name__} ({row.recipe!r}).")
+            base_model, _ = self.target(label, row.target)
+            s, cfg = self.scale, self.robust_config(row.target)
+            limit, n_bn = s.robust_train_limit, int(s.robust_precise_bn)
+            base_fp = io.fingerprint(base_model)
+            key = io.key(name, base_fp, recipe.fingerprint(), cfg.as_dict(), limit, n_bn, self.source)
+
+            def make(ckpt):
+                runtime.seed_everything(self.seed)
+                model = training.build_model(lambda: models.build(name), cfg)
+                try:
+                    model.set_weights(base_model.get_weights())
+                except ValueError as e:
+                    raise ValueError(f"Row {label!r}: `restorer` {name!r} must have the architecture of its target "
+                                     f"{row.target!r} (it is fine-tuned from its weights): {e}") from None
+                xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
+                self.log(f"[IV] {label}: fine-tuning {name} from {row.target} on the first {len(xt)} training images "
+                         f"for {cfg.epochs} epoch(s) ({recipe.stages()[0]}, {recipe.attack_params()})")
+                record = recipe.train(model, training.TrainData(x_clean=xt, labels=yt), cfg, checkpoint_dir=ckpt,
+                                      verbose=self.verbose)
+                model = training.float32_copy(model, lambda: models.build(name))
+                if n_bn:
+                    record["precise_bn"] = training.precise_batchnorm(model, self.x_train[np.sort(self._train_order(n_bn))])
+                return model, {**record, "source": f"fine-tuned from {row.target} ({self.scale.name} scale)",
+                               "initial_weights": {"target": row.target, "fingerprint": base_fp},
+                               "recipe": recipe.describe(), "precision": cfg.precision,
+                               "training_images": f"the first {len(xt)} training images"}
+
+            model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
+            if hit:
+                self.log(f"[IV] {label}: cached {name}-{key}.keras")
+            record = {**record, "cache_file": str(self.cache.path("models", f"{name}-{key}")), "cache_hit": hit}
+        record["test_accuracy"] = accuracy(model, self.x_test, self.y_test, 256)
+        self.log(f"[IV] {label}: {name} test accuracy {record['test_accuracy']:.2f}%")
+        self.models[name] = model, record
+        return model, record
+
     def restorer(self, label: str, restorer_file=None):
         """Row ``label``'s restorer: from ``restorer_file``, shipped, cached, or trained with its
-        defense's recipe on pairs of the targets it is trained for. ``(model, record)``."""
+        defense's recipe on pairs of the targets it is trained for. ``(model, record)``. For a defense
+        that replaces the classifier (``model_arg == "robust"``): :meth:`robust`."""
         from keras_restore import models, training
         from keras_restore.defenses import get_defense
 
         row, name = self.spec.rows[label], self.spec.restorer_of(label)
         if name in self.models:
             return self.models[name]
+        if get_defense(row.defense).model_arg == "robust":   # an adversarially trained copy, not a restorer
+            return self.robust(label)
         if row.trained_for is not None:
             self.log(f"[IV] row {label}: restorer {name} (trained for {', '.join(row.trained_for)})")
         if restorer_file is not None:
@@ -299,7 +403,7 @@ class Run:
                          f"{'' if self.spec.owns_restorer(label) else ' (not this table' + chr(39) + 's targets)'}")
             targets = {lab: self.target(lab, reg)[0] for lab, reg in wanted.items()}
             defense_spec = get_defense(row.defense)
-            recipe = training.get_recipe(row.recipe or defense_spec.recipe)
+            recipe = self.row_recipe(label)
             # A restorer behind preprocessing (papers/002: depth reduction) trains on what it will see.
             steps = defense_spec.preprocessing_steps(self.spec.dataset, **self.defense_options(label))
             # A recipe with a classifier loss (papers/004) gets the first trained-for target, frozen, and
@@ -346,17 +450,27 @@ class Run:
         """Row ``label``'s defense (:func:`keras_restore.defenses.build_defense`) around ``classifier``."""
         from keras_restore.defenses import build_defense
 
+        from keras_restore.defenses import get_defense
+
         row = self.spec.rows[label]
+        model_arg = get_defense(row.defense).model_arg   # "robust": the adversarially trained copy
         return build_defense(row.defense, classifier, dataset=self.spec.dataset, fast=fast,
-                             **({"restorer": restorer} if restorer is not None else {}), **self.defense_options(label))
+                             **({model_arg: restorer} if restorer is not None else {}), **self.defense_options(label))
+
+    def attacked_model(self, label: str, classifier, defense):
+        """The model row ``label``'s adversarial test sets are made on (:attr:`Row.attack_on`): the bare
+        ``classifier``, or the whole ``defense`` (white box; for adversarial training, the robust copy)."""
+        return defense.model if self.spec.rows[label].attack_on == "defense" else classifier
 
     # ---------------------------------------------------------------- adaptive (beside Phase V)
     def adaptive(self, label: str, model, defense, x, y, x_pgd=None):
         """Row ``label`` under the papers' protocol and under an adaptive attack, on the same images.
 
-        ``oblivious_accuracy``: PGD (the dataset's defaults: the paper's eps) made on the bare
-        classifier, then classified through the defense (``x_pgd``: those examples when the table
-        already made them; else made here, cached). ``adaptive_accuracy``: APGD-CE then APGD-T
+        ``oblivious_accuracy``: PGD (the dataset's defaults: the paper's eps) made on ``model`` -- the
+        bare classifier, or for a row attacked on its defense (``Row.attack_on == "defense"``, e.g.
+        adversarial training) the defended model itself, where the two attacks coincide up to the
+        algorithm (PGD vs APGD) -- then classified through the defense (``x_pgd``: those examples when
+        the table already made them; else made here, cached). ``adaptive_accuracy``: APGD-CE then APGD-T
         (:func:`keras_restore.evaluation.adaptive`) through ``defense.model``, BPDA where a step
         declares it. Returns a JSON-serialisable dict."""
         from keras_restore import attacks
@@ -368,7 +482,7 @@ class Run:
         eps, norm = float(pgd["eps"]), pgd["norm"]
         if x_pgd is None:
             x_pgd, _ = self.attack(model, "pgd", x, y, tag=f"{label}-adaptive-oblivious")
-        oblivious = accuracy(model, defense.restore(x_pgd), y, 256)
+        oblivious = accuracy(defense.classifier, defense.restore(x_pgd), y, 256)
         params = {"eps": eps, "norm": norm, "n_iter": s.adaptive_iter, "n_target_classes": s.adaptive_targets,
                   "attacks": ["apgd-ce", "apgd-t"]}
         seed = int(io.key(self.seed, label, "adaptive"), 16) % (2**31)
@@ -395,7 +509,10 @@ class Run:
                "adaptive_per_attack": record["per_attack"], "adaptive_params": params, "adaptive_seed": seed,
                # compute time of the attack when it was made (a cached result costs ~0 s in this run)
                "adaptive_cached": hit, "adaptive_seconds": record["record"].get("seconds", round(time.time() - start, 1)),
-               "oblivious_attack": {"attack": "pgd", "made_on": "the bare classifier", **pgd}}
+               "oblivious_attack": {"attack": "pgd", **pgd, "made_on": (
+                   "the defended model (white box: the row's attacks are made on its defense, so the oblivious "
+                   "and the adaptive attack are made on the same model)" if self.spec.rows[label].attack_on == "defense"
+                   else "the bare classifier")}}
         self.log(f"[adaptive] {label}: defended clean {out['clean_defended_accuracy']:.1f}% | oblivious PGD "
                  f"{oblivious:.1f}% | adaptive APGD-CE+T {out['adaptive_accuracy']:.1f}% (eps {eps:g}, "
                  f"{len(x)} images{', cached' if hit else ''})")

@@ -266,15 +266,19 @@ class AccuracyReporter(SuccessRateReporter):
 
 def defended_rows(spec, long_rows, columns, target_records) -> list[dict]:
     """papers/002 Tables 1-3 shape: per target a "no defense" and a "defense" row; columns Clean and
-    each attack, every cell ours / ``_paper`` (as printed, %) / ``_delta`` (ours - paper)."""
+    each attack, every cell ours / ``_paper`` (as printed, %) / ``_delta`` (ours - paper). A row whose
+    attacks are made on its defense (``Row.attack_on == "defense"``: papers/002 Table 4's adversarially
+    trained ResNet50s, attacked white box) has the "defense" row only: its examples are not made on the
+    bare target, so it has no "no defense" measurement (the table's other rows give that)."""
     rows = []
     for label in spec.targets:
         by_attack = {r["attack"]: r for r in long_rows if r["target"] == label}
         if not by_attack:
             continue
         first = next(iter(by_attack.values()))
-        for kind, clean_key, attack_key in (("no_defense", "original_accuracy", "adversarial_accuracy"),
-                                            ("defense", "clean_through_restorer_accuracy", "restored_accuracy")):
+        kinds = (("no_defense", "original_accuracy", "adversarial_accuracy"),
+                 ("defense", "clean_through_restorer_accuracy", "restored_accuracy"))
+        for kind, clean_key, attack_key in kinds[1:] if spec.rows[label].attack_on == "defense" else kinds:
             paper = spec.paper_accuracies.get(label, {}).get(kind, {})
             row = {"network": label, "defense": kind.replace("_", " "), "target_model": spec.targets[label],
                    "restorer": first["restorer"] if kind == "defense" else "", "n_images": first["n_images"]}

@@ -30,7 +30,7 @@ def _loss_curves(spec: TableSpec, restorer_records: dict, out: Path, log):
     curves, missing = {}, []
     for label, record in restorer_records.items():
         name = spec.restorer_of(label)
-        if name is None or name in curves or name in missing:
+        if name is None or name in curves or name in missing or _robust(spec, label):   # a classifier: no such loss
             continue
         # A shipped restorer's record is its manifest entry: the training record is under "training".
         trained = record if "loss_per_attack" in record else record.get("training", {})
@@ -45,6 +45,13 @@ def _loss_curves(spec: TableSpec, restorer_records: dict, out: Path, log):
         io.write_csv(out / f"{spec.name}_loss.csv", figures.loss_rows(curves))
         figures.loss_curves_figure(curves, out / f"{spec.name}_loss.png", spec, spec.columns,
                                    like_papers001=report.reporter(spec).loss_figures_like_papers001)
+
+
+def _robust(spec: TableSpec, label: str) -> bool:
+    """True when row ``label``'s model is an adversarially trained copy of its target, not a restorer."""
+    from keras_restore.defenses import get_defense
+
+    return get_defense(spec.rows[label].defense).model_arg == "robust"
 
 
 def _restorer_meta(spec: TableSpec, records: dict) -> dict:
@@ -93,25 +100,29 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     run.meta["timings"]["phase1_targets_s"] = round(time.time() - t, 1)
 
     t = time.time()
-    restorers, restorer_records, defenses, fast = {}, {}, {}, {}
+    restorers, restorer_records, defenses, fast, attacked = {}, {}, {}, {}, {}
     for label in spec.rows:
         restorer = None
         if spec.restorer_of(label) is not None:
             restorer, restorer_records[label] = run.restorer(label, restorer_file)
-            if id(restorer) not in fast:   # one inference clone per restorer, shared by its rows
+            # one inference clone per restorer, shared by its rows (an adversarially trained copy is none)
+            if id(restorer) not in fast and not _robust(spec, label):
                 fast[id(restorer)] = fast_inference(restorer)
         restorers[label] = restorer
         defenses[label] = run.defense(label, targets[label], restorer, fast=fast.get(id(restorer), True))
+        attacked[label] = run.attacked_model(label, targets[label], defenses[label])
     run.meta["timings"]["phase4_restorer_s"] = round(time.time() - t, 1)
 
     t = time.time()
     eval_sets, adv_sets, attack_info = {}, {}, {}
-    for label, model in targets.items():
+    for label in targets:
+        model = attacked[label]   # the bare target, or the defense itself (Row.attack_on == "defense")
         idx = eval_indices(spec, model, run.x_test, run.y_test, scale.n_eval)
         eval_sets[label] = idx
         for col in run.columns:
             adv_sets[label, col], info = run.attack(model, ATTACK_OF_COLUMN[col], run.x_test[idx], run.y_test[idx],
                                                     tag=attack_tag(spec, label))
+            info = {**info, "made_on": spec.rows[label].attack_on}
             attack_info[label, col] = info
             log(f"[II] {label}/{col}: {len(idx)} images ({'cached' if info['cached'] else str(info['seconds']) + ' s'})")
     run.meta["timings"]["phase2_attacks_s"] = round(time.time() - t, 1)
@@ -121,7 +132,8 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     for label, model in targets.items():
         idx, defense = eval_sets[label], defenses[label]
         x_clean, y = run.x_test[idx], run.y_test[idx]
-        clean_restored[label] = accuracy(model, defense.restore(x_clean), y, 256)
+        # the defense's classifier: the target, or the adversarially trained copy that replaces it
+        clean_restored[label] = accuracy(defense.classifier, defense.restore(x_clean), y, 256)
         for col in run.columns:
             ts = time.time()
             metrics, restored = defense.evaluate(x_clean, adv_sets[label, col], y)
@@ -137,6 +149,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
                 **{k: metrics[k] for k in ("ssim_restored", "psnr_restored", "ssim_adversarial",
                                            "psnr_adversarial", "linf_adversarial", "l2_adversarial")},
                 "attack_params": info["params"], "attack_seed": info["seed"], "attack_cached": info["cached"],
+                "attack_made_on": info["made_on"],
                 "attack_seconds": info["seconds"], "restore_eval_seconds": round(time.time() - ts, 1),
                 "defense": spec.rows[label].defense, "restorer": spec.restorer_of(label), "scale": scale.name, "seed": seed, "data_source": run.source,
                 "package_version": __version__,
@@ -154,7 +167,8 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         for label, model in targets.items():
             idx = eval_sets[label][: scale.n_adaptive]
             x_pgd = adv_sets[label, "PGD"][: len(idx)] if (label, "PGD") in adv_sets else None
-            adaptive_rows.append(run.adaptive(label, model, defenses[label], run.x_test[idx], run.y_test[idx], x_pgd))
+            adaptive_rows.append(run.adaptive(label, attacked[label], defenses[label], run.x_test[idx], run.y_test[idx],
+                                              x_pgd))
     run.meta["timings"]["adaptive_s"] = round(time.time() - t, 1)
 
     wall = round(time.time() - t0, 1)

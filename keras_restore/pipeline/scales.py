@@ -51,6 +51,19 @@ class Scale:
     # defense-registry name -> builder options at this scale, over each row's (e.g. Defense-GAN's
     # projection steps and restarts: the paper's at --paper, fewer on a 2-core CPU); in the metadata.
     defense_options: dict = field(default_factory=dict)
+    # Adversarially trained copies of a target that the run makes itself (rows whose defense replaces
+    # the classifier, e.g. papers/002 Table 4's adversarial FGSM / BIM training; Run.robust): fine-tuned
+    # from the row's trained target on the first ``robust_train_limit`` training images (None: all) for
+    # ``robust_epochs`` epochs, Adam ``robust_lr`` with TrainConfig.lr_schedule ``robust_schedule``,
+    # batch ``robust_batch`` (the loop holds out its usual 5%); then the BatchNorm statistics
+    # recomputed on ``robust_precise_bn`` training images (the first of the run's seeded order; 0: not).
+    # All in the copy's cache key.
+    robust_epochs: int = 1
+    robust_train_limit: int | None = None
+    robust_lr: float = 1e-3
+    robust_batch: int = 128
+    robust_schedule: str = "constant"
+    robust_precise_bn: int = 0
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

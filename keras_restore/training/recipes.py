@@ -345,7 +345,8 @@ class AdversarialTraining(Recipe):
 
     ``params``: the attack's parameters (default: :func:`keras_restore.attacks.default_params` of
     ``dataset``); ``clean_weight``: 0.5 = Goodfellow et al.'s mixed objective (alpha = 0.5), 0 =
-    Madry et al.'s adversarial-only objective."""
+    Madry et al.'s adversarial-only objective. Adam at the :class:`TrainConfig`'s learning rate and
+    ``lr_schedule``. To fine-tune, pass a model that already holds the trained weights."""
 
     attack: str = "pgd"
     dataset: str = "mnist"
@@ -370,7 +371,9 @@ class AdversarialTraining(Recipe):
         y = check_labels(data.labels, len(x), int(model.output_shape[-1]))
         wrapper = AdversarialTrainer(model, self.attack, self.attack_params(), clean_weight=self.clean_weight,
                                      seed=config.seed)
-        wrapper.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+        # the config's learning-rate schedule over the examples the loop trains on (constant: the float itself)
+        lr = config.learning_rate_for(len(x) - split(len(x), config.val_fraction))
+        wrapper.compile(optimizer=keras.optimizers.Adam(lr))
         record = fit(wrapper, x, y, config, checkpoint_dir, verbose)
         record["attack_params"] = wrapper.params
         return record

@@ -12,8 +12,10 @@ import pytest
 
 from keras_restore.defenses import BitDepthReduction, apply_preprocessing, get_defense
 from keras_restore.pipeline import get_scale, run_table
+from keras_restore.pipeline.phases import attack_tag
 from keras_restore.pipeline.report import DefendedReporter, defended_rows
-from keras_restore.pipeline.tables import ZHANG_COLUMNS, ZHANG_TABLE1, ZHANG_TABLE2, Row, TableSpec, get_table
+from keras_restore.pipeline.tables import (ZHANG_COLUMNS, ZHANG_TABLE1, ZHANG_TABLE2, ZHANG_TABLE4_PAPER, Row, TableSpec,
+                                           get_table)
 from keras_restore.training import TrainConfig
 
 QUIET = {"progress": False, "log": lambda s: None}
@@ -179,7 +181,10 @@ def test_table4_merge(reproduce_script):
     script = reproduce_script("zhang_table4_fashion_mnist")
 
     def rows(offset):
-        out = []
+        # the adversarially trained rows have a "defense" row only (their attacks are made on the copy)
+        out = [{"network": label, "defense": "defense", "n_images": 7,
+                **{c: base + offset for c in ("Clean", *ZHANG_COLUMNS)}}
+               for label, base in (("Adversarial FGSM", 60.0), ("Adversarial BIM", 70.0))]
         for label in ("Feature Squeezing", "Our Method"):
             for kind in ("no defense", "defense"):
                 base = 10.0 if kind == "no defense" else (50.0 if label == "Feature Squeezing" else 80.0)
@@ -195,4 +200,165 @@ def test_table4_merge(reproduce_script):
     assert (ours["BIM_b"], ours["BIM_b_paper"], ours["BIM_b_delta"]) == (82.0, 86, -4.0)
     assert merged["Feature Squeezing"]["Clean_a"] == 51.0 and merged["Feature Squeezing"]["n_images"] == 7
     assert cited["source"] == "not built (cited value)" and cited["BIM_a"] is None and cited["BIM_a_paper"] == 70
-    assert "adversarial training" in merged["Adversarial BIM"]["source"].lower()
+    at = merged["Adversarial BIM"]
+    assert (at["source"], at["BIM_a"], at["BIM_b"], at["BIM_b_paper"], at["BIM_b_delta"]) == ("measured", 71.0, 72.0, 63, 9.0)
+    assert merged["Adversarial FGSM"]["Clean_a_delta"] == 61.0 - 93
+    assert [m for m, r in merged.items() if r["source"] != "measured"] == ["Pixel Defend", "ComDefend"]
+
+
+# ---------------------------------------------------------------- Table 4: the adversarially trained rows
+def test_table4_adversarial_training_rows():
+    from keras_restore import models
+    from keras_restore.pipeline.phases import Run
+    from keras_restore.pipeline.tables import ZHANG_TABLE4_CITED, ZHANG_TABLE4A, ZHANG_TABLE4B
+    from keras_restore.training import AdversarialTraining
+
+    for spec in (ZHANG_TABLE4A, ZHANG_TABLE4B):
+        fgsm, bim = spec.rows["Adversarial FGSM"], spec.rows["Adversarial BIM"]
+        assert (fgsm.target, fgsm.defense, fgsm.restorer, fgsm.recipe, fgsm.attack_on) == (
+            "resnet50_fashion_mnist", "fgsm_adversarial_training", "resnet50_fashion_mnist_fgsm_at", "adversarial_fgsm",
+            "defense")
+        assert (bim.defense, bim.restorer, bim.recipe, bim.attack_on) == (
+            "adversarial_training", "resnet50_fashion_mnist_bim_at", "adversarial_bim", "defense")
+        # trained at the larger strength (b) for both tables; BIM 5 steps of eps / 4
+        assert fgsm.recipe_options == {"dataset": "fashion_mnist", "params": {"eps": 0.05}}
+        assert bim.recipe_options == {"dataset": "fashion_mnist", "params": {"eps": 0.05, "eps_iter": 0.0125, "nb_iter": 5}}
+        assert spec.rows["Feature Squeezing"].attack_on == spec.rows["Our Method"].attack_on == "target"
+        # the paper's values beside them (no "no defense" row: their attacks are made on the copy)
+        assert "no_defense" not in spec.paper_accuracies["Adversarial FGSM"]
+        run = Run(spec, get_scale("default", spec), data_dir=None, cache_dir="unused", seed=0, columns=None, **QUIET)
+        for label, attack, clean_weight, params in (("Adversarial FGSM", "fgsm", 0.5, {"eps": 0.05}),
+                                                    ("Adversarial BIM", "bim", 0.5,
+                                                     {"eps": 0.05, "eps_iter": 0.0125, "nb_iter": 5})):
+            recipe = run.row_recipe(label)
+            assert isinstance(recipe, AdversarialTraining) and (recipe.attack, recipe.clean_weight) == (attack, clean_weight)
+            assert {k: recipe.attack_params()[k] for k in params} == params
+            assert models.get_spec(spec.rows[label].restorer).not_shipped   # ResNet50: ~94 MB
+    assert ZHANG_TABLE4A.paper_accuracies["Adversarial BIM"]["defense"]["BIM"] == 76
+    assert ZHANG_TABLE4B.paper_accuracies["Adversarial FGSM"]["defense"] == {"Clean": 93, "FGSM": 85, "BIM": 0, "DFA": 7,
+                                                                             "CWA": 21}
+    assert set(ZHANG_TABLE4_CITED) == {"Pixel Defend", "ComDefend"}
+    # the two strengths share the copies' adversarial sets (DeepFool / CW once), apart from the Normal row's
+    tags = {attack_tag(spec, label) for spec in (ZHANG_TABLE4A, ZHANG_TABLE4B) for label in spec.rows}
+    assert tags == {"resnet50_fashion_mnist-test-first", "resnet50_fashion_mnist_fgsm_at-test-first",
+                    "resnet50_fashion_mnist_bim_at-test-first"}
+    for scale, limit, epochs in (("quick", 300, 1), ("default", 5000, 1), ("retrain", 5000, 1), ("paper", None, 10)):
+        s = get_scale(scale, ZHANG_TABLE4B)
+        assert (s.robust_train_limit, s.robust_epochs, s.robust_lr, s.robust_schedule) == (limit, epochs, 1e-3, "cosine")
+        assert "Adversarial FGSM / BIM" in s.note and "white box" in s.note
+
+
+def test_table4_bad_adversarial_training_rows(tmp_path):
+    from keras_restore import models
+    from keras_restore.pipeline.phases import Run
+
+    with pytest.raises(ValueError, match=r"rows\['x'\].attack_on must be one of target, defense, got 'restorer'"):
+        dataclasses.replace(MICRO_T4_SPEC, rows={"x": Row("m1", attack_on="restorer")})
+    with pytest.raises(ValueError, match=r"rows\['x'\].recipe_options must be a dict and needs a restorer"):
+        dataclasses.replace(MICRO_T4_SPEC, rows={"x": Row("m1", "feature_squeezing", recipe_options={"dataset": "mnist"})})
+
+    def run_of(**row):
+        spec = dataclasses.replace(MICRO_T4_SPEC, rows={"x": Row("m1_fashion_mnist", "fgsm_adversarial_training",
+                                                                 **{"restorer": "m1_fgsm_at", **row})})
+        return Run(spec, MICRO_T4, data_dir=None, cache_dir=tmp_path, seed=0, columns=None, **QUIET)
+
+    with pytest.raises(ValueError, match=r"Row 'x': `recipe_options` \['epsilon'\] are not fields of recipe "
+                                         r"'adversarial_fgsm' \(AdversarialTraining: attack, dataset, params"):
+        run_of(recipe_options={"epsilon": 0.1}).row_recipe("x")
+    with pytest.raises(ValueError, match=r"must be an adversarial-training recipe, got PixelLoss \('pixel_mse'\)"):
+        run_of(recipe="pixel_mse").robust("x")
+    with pytest.raises(ValueError, match=r"`restorer` must name that copy's registry entry, got None"):
+        run_of(restorer=None).robust("x")
+    run = run_of(restorer="m1_pgd_at")
+    run.models["m1_fashion_mnist"] = models.build("m2"), {}   # a base of another architecture
+    with pytest.raises(ValueError, match=r"`restorer` 'm1_pgd_at' must have the architecture of its target 'm1_fashion_mnist'"):
+        run.robust("x")
+
+
+# Micro Table 4 (strength b, FGSM and BIM columns): M1 on Fashion-MNIST stands in for ResNet50, and the
+# registry's M1-architecture entries m1_fgsm_at / m1_pgd_at for its adversarially trained copies (one batch of
+# 32 training images each); Feature Squeezing gives the Normal row.
+def _micro_t4_spec():
+    from keras_restore.pipeline.tables import ZHANG_TABLE4B
+
+    standin = {"resnet50_fashion_mnist_fgsm_at": "m1_fgsm_at", "resnet50_fashion_mnist_bim_at": "m1_pgd_at"}
+    rows = {label: dataclasses.replace(row, target="m1_fashion_mnist", restorer=standin.get(row.restorer))
+            for label, row in ZHANG_TABLE4B.rows.items() if label != "Our Method"}
+    return dataclasses.replace(ZHANG_TABLE4B, name="zhang_t4_micro", rows=rows)
+
+
+MICRO_T4_SPEC = _micro_t4_spec()
+MICRO_T4_COLUMNS = ("FGSM", "BIM")
+MICRO_T4 = dataclasses.replace(
+    get_scale("quick", MICRO_T4_SPEC), name="micro", target_epochs={"m1_fashion_mnist": 1}, target_train_limit=300,
+    n_eval=16, n_adaptive=4, adaptive_iter=2, adaptive_targets=1, target_precision={}, target_schedule={},
+    target_precise_bn={}, robust_train_limit=34, robust_batch=32, robust_precise_bn=32,
+    attack_overrides={**MICRO_ATTACKS, "fgsm": {"eps": 0.05}, "bim": {"eps": 0.05, "eps_iter": 0.01, "nb_iter": 5},
+                      "pgd": {"eps": 0.05, "eps_iter": 0.01, "nb_iter": 5}})
+
+
+@pytest.fixture(scope="module")
+def micro_t4_run(data_dir, tmp_path_factory):
+    d = tmp_path_factory.mktemp("zhang_t4")
+    res = run_table(MICRO_T4_SPEC, MICRO_T4, data_dir=data_dir, out_dir=d / "out", cache_dir=d / "cache",
+                    columns=MICRO_T4_COLUMNS, **QUIET)
+    return res, d
+
+
+def test_micro_table4_trains_the_adversarial_copies_from_the_target(micro_t4_run, data_dir):
+    from keras_restore import data, io, models
+    from keras_restore.metrics import accuracy
+    from keras_restore.pipeline.phases import Run
+
+    res, d = micro_t4_run
+    with open(d / "out" / "zhang_t4_micro.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["network"], r["defense"]) for r in rows] == [("Adversarial FGSM", "defense"), ("Adversarial BIM", "defense"),
+                                                            ("Feature Squeezing", "no defense"), ("Feature Squeezing", "defense")]
+    paper = {label: ZHANG_TABLE4_PAPER[label]["b"] for label in ZHANG_TABLE4_PAPER}
+    for r in rows[:2]:
+        assert r["restorer"] in ("m1_fgsm_at", "m1_pgd_at")
+        for col in ("Clean", *MICRO_T4_COLUMNS):
+            assert float(r[f"{col}_paper"]) == paper[r["network"]][col]
+            assert float(r[f"{col}_delta"]) == pytest.approx(float(r[col]) - paper[r["network"]][col])
+    records = res["meta"]["restorer"]["rows"]
+    # the run (re)loads everything from the cache, so a second Run sees the same models
+    run = Run(MICRO_T4_SPEC, MICRO_T4, data_dir=data_dir, cache_dir=d / "cache", seed=0, columns=None, **QUIET)
+    run.load_data()
+    base, _ = run.target("ResNet50 stand-in", "m1_fashion_mnist")
+    fresh = models.build("m1_fgsm_at").get_weights()
+    x, y = data.load_arrays("fashion_mnist", "test", data_dir)
+    for label, name, attack in (("Adversarial FGSM", "m1_fgsm_at", "fgsm"), ("Adversarial BIM", "m1_pgd_at", "bim")):
+        record = records[label]
+        assert record["initial_weights"] == {"target": "m1_fashion_mnist", "fingerprint": io.fingerprint(base)}
+        assert record["recipe"]["attack"] == attack and record["attack_params"]["eps"] == 0.05
+        assert record["n_train"] == 32 and record["config"]["lr_schedule"] == "cosine"   # 34 images, 5% held out
+        assert record["precise_bn"]["images"] == 32 and record["cache_hit"] is False
+        copy, again = run.robust(label)   # the second run hits the cache
+        assert again["cache_hit"] is True and again["cache_file"] == record["cache_file"]
+        # fine-tuned: close to the target's weights, far from a fresh initialisation, yet trained
+        w, w0 = copy.get_weights()[-2], base.get_weights()[-2]
+        assert 0 < np.abs(w - w0).mean() < 0.1 * np.abs(fresh[-2] - w0).mean()
+        # evaluated white box on the copy: Clean = the copy's accuracy, the attacks made on it
+        row = [r for r in res["rows"] if r["network"] == label][0]
+        assert row["Clean"] == pytest.approx(accuracy(copy, x[:16], y[:16], 256))
+        assert all(res["meta"]["attacks"][f"{label}/{col}"]["made_on"] == "defense" for col in MICRO_T4_COLUMNS)
+        assert res["meta"]["defenses"][label]["classifier"] == copy.name
+    assert res["meta"]["attacks"]["Feature Squeezing/FGSM"]["made_on"] == "target"
+    # the adaptive rows: the oblivious PGD made on the copy itself too
+    adaptive = {a["target"]: a for a in res["meta"]["adaptive"]["rows"]}
+    assert "the same model" in adaptive["Adversarial BIM"]["oblivious_attack"]["made_on"]
+    assert adaptive["Feature Squeezing"]["oblivious_attack"]["made_on"] == "the bare classifier"
+    assert rows[0]["PGD_adaptive_acc"] != ""
+
+
+def test_micro_table4_merge_marks_the_adversarial_rows_measured(micro_t4_run, reproduce_script):
+    res, _ = micro_t4_run
+    merged = {r["method"]: r for r in reproduce_script("zhang_table4_fashion_mnist").merge({"b": res})}
+    fgsm = merged["Adversarial FGSM"]
+    ours = [r for r in res["rows"] if r["network"] == "Adversarial FGSM"][0]
+    assert (fgsm["source"], fgsm["FGSM_b"], fgsm["FGSM_b_paper"]) == ("measured", ours["FGSM"], 85)
+    assert fgsm["FGSM_b_delta"] == pytest.approx(ours["FGSM"] - 85) and fgsm["FGSM_a"] is None
+    assert merged["Adversarial BIM"]["source"] == merged["Normal"]["source"] == "measured"
+    assert merged["Normal"]["FGSM_b"] == [r for r in res["rows"] if r["defense"] == "no defense"][0]["FGSM"]
+    assert merged["ComDefend"]["source"] == "not built (cited value)"

@@ -27,8 +27,9 @@ DenseNet121), adversarial_training (Madry et al. 2018: ``m1_pgd_at``, M1 adversa
 PGD, replaces M1; reproduce/baseline_adversarial_training.py), and none (M1, A-Net, DenseNet121).
 image_reconstruction (papers/002: ``edsr_mnist`` -> M1), bana_recovery (papers/003:
 ``bana_image_e128_cifar10`` -> ``inception_v3_cifar10``), magnet (its reformer ``magnet_mnist_reformer`` ->
-M1), gan_denoiser (papers/004: ``gan_denoiser_mnist`` -> M1) and ape_gan (Jin et al. 2019: ``ape_gan_mnist``
--> M1). A row whose model is not shipped is skipped (every skipped row is logged and recorded in
+M1), gan_denoiser (papers/004: ``gan_denoiser_mnist`` -> M1), ape_gan (Jin et al. 2019: ``ape_gan_mnist``
+-> M1) and defense_gan (Samangouei et al. 2018: the generator ``defense_gan_mnist``, its projection at
+L 50 x R 2, BPDA identity gradient, -> M1). A row whose model is not shipped is skipped (every skipped row is logged and recorded in
 the meta's ``skipped``). ``paper_claim`` is the registry's
 ``DEFENSES[name].reported[dataset]["value"]``, with its metric in ``paper_claim_metric`` (for
 papers/000 a *success rate*, restored / original accuracy, not an accuracy).
@@ -95,6 +96,7 @@ ROWS = (
     Row("magnet", "mnist", "m1", "magnet_mnist_reformer"),       # baseline: its reformer (the detector is not differentiated)
     Row("gan_denoiser", "mnist", "m1", "gan_denoiser_mnist"),    # papers/004 (skipped until its generator ships)
     Row("ape_gan", "mnist", "m1", "ape_gan_mnist"),              # baseline of papers/004 Table 2
+    Row("defense_gan", "mnist", "m1", "defense_gan_mnist"),      # baseline of papers/004 Table 2 (BPDA through its projection)
     Row("none", "mnist", "anet", None),
     Row("crunet", "mnist", "anet", "crunet_mnist_anet"),
     Row("none", "cifar10", "densenet121_cifar10", None),
@@ -115,6 +117,13 @@ EPS_SOURCE = ("eps of the papers' PGD: MNIST 0.3 (papers/000 Table 4, papers/001
 # restorer_cifar10 -> DenseNet121 19, crunet_cifar10_dnet -> DenseNet121 17, restorer_mnist -> M1 12.
 _RESTORER_ROWS = (("deep_image_restoration", "mnist"), ("crunet", "mnist"), ("deep_image_restoration", "cifar10"),
                   ("crunet", "cifar10"), ("image_reconstruction", "mnist"), ("bana_recovery", "cifar10"))
+# Defense-GAN (Samangouei et al. 2018): every forward pass through the defense is a projection of L
+# momentum steps from R starts (their MNIST setting 200 x 10: ~2.4 s per image here, 2,000 generator
+# passes), and every attack iteration needs one. ``defense_options`` go to its builder (and, through
+# ``Defense.describe``, into every stage's cache key and the meta): L 50 x R 2 at default (~0.3 s per
+# image; papers/004 Table 2's setting here), L 5 x R 1 in the smoke run. The BPDA identity gradient is
+# declared by the projection layer (keras_restore.defenses.defense_gan).
+_DEFENSE_GAN = ("defense_gan", "mnist")
 # papers/004's denoiser and APE-GAN (0.15 M parameters, ~25 s for 100 images x 50 iterations with the
 # masking checks) run at AutoAttack's standard settings like the bare classifiers (no entry above).
 SCALES = {
@@ -127,7 +136,8 @@ SCALES = {
             "cifar10": dict(n_images=20, n_iter=10, n_target_classes=3, pgd={"nb_iter": 5, "eps_iter": 2 / 255},
                             curve_n_iter=5, check_images=10, eps_grid=(0.0, 8 / 255, 32 / 255)),
         },
-        "rows": {k: dict(n_images=20 if k[1] == "mnist" else 10) for k in _RESTORER_ROWS},
+        "rows": {**{k: dict(n_images=20 if k[1] == "mnist" else 10) for k in _RESTORER_ROWS},
+                 _DEFENSE_GAN: dict(n_images=10, check_images=5, defense_options={"L": 5, "R": 1})},
     },
     "default": {
         "note": "AutoAttack's standard settings (100 iterations, 1 restart, 9 target classes) on the last 500 MNIST "
@@ -145,7 +155,11 @@ SCALES = {
         "rows": {**{k: dict(n_images=100, n_iter=50, check_images=50) for k in _RESTORER_ROWS},
                  # papers/002's EDSR costs 1.9 GFLOP per 28x28 image forward (~26 input gradients per second
                  # through it and M1 here): half the images, 30 iterations and 3 APGD-T classes.
-                 ("image_reconstruction", "mnist"): dict(n_images=50, n_iter=30, n_target_classes=3, check_images=20)},
+                 ("image_reconstruction", "mnist"): dict(n_images=50, n_iter=30, n_target_classes=3, check_images=20),
+                 # Defense-GAN at L 50 x R 2 (~0.3 s per image and attack iteration): 50 images, 20 iterations,
+                 # 1 APGD-T class, checks on the first 20 (~30 min here).
+                 _DEFENSE_GAN: dict(n_images=50, n_iter=20, n_target_classes=1, check_images=20, curve_n_iter=10,
+                                    defense_options={"L": 50, "R": 2})},
     },
 }
 
@@ -315,10 +329,13 @@ def run_row(row: Row, scale: str, *, images, models_cache, stages: Stages, seed:
         defense = Defense(classifier, name="none", fast=False)
     else:
         kwargs = {DEFENSES[row.defense].model_arg: load(row.restorer)} if row.restorer else {}
-        defense = build_defense(row.defense, classifier, dataset=row.dataset, fast=False, **kwargs)
+        defense = build_defense(row.defense, classifier, dataset=row.dataset, fast=False, **kwargs,
+                                **s.get("defense_options", {}))
     prints = {"classifier": io.fingerprint(classifier)}
     if defense.restorer is not None:
         prints["restorer"] = io.fingerprint(defense.restorer)
+    elif row.restorer:   # a trained network that is not a restorer (Defense-GAN's generator z -> image)
+        prints["restorer"] = io.fingerprint(load(row.restorer))
     if defense.classifier is not classifier:   # adversarial_training: the defense replaces the classifier
         prints["defended_classifier"] = io.fingerprint(defense.classifier)
     ident = {"version": CACHE_VERSION, "dataset": row.dataset, "source": source,

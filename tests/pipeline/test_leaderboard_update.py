@@ -39,3 +39,28 @@ def test_update_needs_the_previous_files(board, tmp_path):
     (tmp_path / "adaptive_robustness.meta.json").write_text(json.dumps({"rows": []}))
     with pytest.raises(ValueError, match="has no details for row\\(s\\) none/mnist/m1"):
         board.merge_previous(tmp_path, [_row("magnet", "m1", 0.0)], [{"row": "magnet/mnist/m1"}])
+
+
+def test_every_defense_has_a_leaderboard_row(board):
+    from keras_restore.defenses import DEFENSES
+
+    on_board = {r.defense for r in board.ROWS}
+    assert on_board - {"none"} <= set(DEFENSES)
+    # every registered defense is on the board (papers/002-004 and the baselines), none left out silently
+    assert set(DEFENSES) - on_board == set(), sorted(set(DEFENSES) - on_board)
+
+
+def test_defense_gan_row_options_reach_the_builder(board):
+    from keras_restore import models
+    from keras_restore.defenses import build_defense
+
+    row = next(r for r in board.ROWS if r.defense == "defense_gan")
+    assert (row.dataset, row.classifier, row.restorer) == ("mnist", "m1", "defense_gan_mnist")
+    for scale, (L, R) in (("quick", (5, 1)), ("default", (50, 2))):
+        s = board.settings(scale, row)
+        assert s["defense_options"] == {"L": L, "R": R}
+        defense = build_defense("defense_gan", models.build("m1"), dataset="mnist",
+                                restorer=models.build("defense_gan_mnist"), fast=False, **s["defense_options"])
+        config = defense.describe()["preprocessing"][0]["config"]
+        assert (config["L"], config["R"]) == (L, R) and defense.gradients()["defense_gan_projection"] == "bpda"
+    assert "defense_options" not in board.settings("default", board.ROWS[0])

@@ -528,9 +528,10 @@ def write_outputs(out_dir, stem: str, rows: list[dict], *, kind: str, title: str
 
 
 # ------------------------------------------------------------------------------------------ targets
-# papers/002's ResNet-50 per dataset: (table spec name, row label). CIFAR-10 has no papers/002 table here.
+# papers/002's ResNet-50 per dataset: (table spec name, row label), Tables 1-3.
 ZHANG_TABLES = {"mnist": ("zhang_table1_mnist", "ResNet50"),
-                "fashion_mnist": ("zhang_table2_fashion_mnist", "ResNet50")}
+                "fashion_mnist": ("zhang_table2_fashion_mnist", "ResNet50"),
+                "cifar10": ("zhang_table3_cifar10", "ResNet50")}
 
 
 def zhang_run(dataset: str, scale_name: str, *, data_dir, cache_dir, seed: int, progress: bool, log,

@@ -248,15 +248,23 @@ def test_scripts_scales_and_arguments(name, capsys):
         assert message in capsys.readouterr().err
 
 
-def test_figures6_8_cifar10_alone_is_refused_with_the_reason(capsys, tmp_path):
+def test_figures6_8_use_the_tables_models_cifar10_included():
+    # Fig. 8 (CIFAR-10) runs on papers/002 Table 3's ResNet-50 and EDSR, as Figs. 6-7 on Tables 1-2's
+    # (running it trains a 32x32x3 ResNet-50: left to the script's --quick run, not the suite).
+    from keras_restore.pipeline.tables import get_table
+
     script = _script("zhang_figures6_8_curves")
-    with pytest.raises(SystemExit) as e:
-        script.main(["--quick", "--datasets", "cifar10", "--out-dir", str(tmp_path), "--cache-dir", str(tmp_path)])
-    assert e.value.code == 1
-    assert "edsr_cifar10" in capsys.readouterr().err
-    assert not any(tmp_path.iterdir())
-    assert script.stem("mnist") == "zhang_figure6_mnist"
-    assert script.stem("fashion_mnist") == "zhang_figure7_fashion_mnist"
+    assert script.SKIP == {}
+    assert {ds: script.stem(ds) for ds in sweeps.DATASETS} == {
+        "mnist": "zhang_figure6_mnist", "fashion_mnist": "zhang_figure7_fashion_mnist",
+        "cifar10": "zhang_figure8_cifar10"}
+    assert sweeps.ZHANG_TABLES["cifar10"] == ("zhang_table3_cifar10", "ResNet50")
+    for ds, (table, label) in sweeps.ZHANG_TABLES.items():
+        spec = get_table(table)
+        assert spec.dataset == ds and spec.restorer_of(label) == f"edsr_{ds}"
+    assert get_table("zhang_table3_cifar10").targets["ResNet50"] == "resnet50_zhang_cifar10"
+    with pytest.raises(ValueError, match="dataset"):
+        sweeps.zhang_run("svhn", "quick", data_dir=None, cache_dir=None, seed=0, progress=False, log=print)
 
 
 def test_bim_with_fewer_iterations_keeps_the_total_step_length():

@@ -145,7 +145,9 @@ SCALES = {
                 "restorer network (12-30 input gradients per second here, against 70-1,150 without) use 100 images "
                 "and 50 iterations (the fallback planned for slow CIFAR-10 rows, applied to every restorer row): at the "
                 "standard settings restorer_mnist -> M1 alone would take over two hours on this CPU. Their masking "
-                "checks use the first 50 of those images. Eps curves: 25 APGD-CE iterations per point.",
+                "checks use the first 50 of those images. Eps curves: 25 APGD-CE iterations per point. Defense-GAN "
+                "(a projection of L x R generator steps in every forward pass): L 50 x R 2, 50 images, 20 "
+                "iterations, 1 APGD-T class, checks on 20 images.",
         "datasets": {
             "mnist": dict(n_images=500, n_iter=100, n_target_classes=9, pgd={}, curve_n_iter=25, check_images=None,
                           eps_grid=None),

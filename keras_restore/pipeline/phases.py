@@ -52,6 +52,14 @@ def eval_indices(spec: TableSpec, model, x, y, n: int) -> np.ndarray:
     return correctly_classified(model, x, y, n)
 
 
+def replaces_classifier(spec: TableSpec, label: str) -> bool:
+    """True when row ``label``'s defense replaces the classifier by an adversarially trained copy
+    (``DefenseSpec.model_arg == "robust"``): its ``restorer`` is that copy, not a restorer network."""
+    from keras_restore.defenses import get_defense
+
+    return get_defense(spec.rows[label].defense).model_arg == "robust"
+
+
 def attack_tag(spec: TableSpec, label: str) -> str:
     """Cache tag of a target's adversarial test sets. With ``eval_images == "first"`` the images
     do not depend on the table, so the tag is the target's registry name: a black-box table
@@ -381,7 +389,7 @@ class Run:
         row, name = self.spec.rows[label], self.spec.restorer_of(label)
         if name in self.models:
             return self.models[name]
-        if get_defense(row.defense).model_arg == "robust":   # an adversarially trained copy, not a restorer
+        if replaces_classifier(self.spec, label):   # an adversarially trained copy, not a restorer
             return self.robust(label)
         if row.trained_for is not None:
             self.log(f"[IV] row {label}: restorer {name} (trained for {', '.join(row.trained_for)})")
@@ -448,9 +456,7 @@ class Run:
 
     def defense(self, label: str, classifier, restorer, fast=True):
         """Row ``label``'s defense (:func:`keras_restore.defenses.build_defense`) around ``classifier``."""
-        from keras_restore.defenses import build_defense
-
-        from keras_restore.defenses import get_defense
+        from keras_restore.defenses import build_defense, get_defense
 
         row = self.spec.rows[label]
         model_arg = get_defense(row.defense).model_arg   # "robust": the adversarially trained copy

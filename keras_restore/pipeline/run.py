@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from keras_restore import __version__, io, runtime
-from keras_restore.pipeline.phases import Run, attack_tag, eval_indices
+from keras_restore.pipeline.phases import Run, attack_tag, eval_indices, replaces_classifier
 from keras_restore.pipeline.scales import Scale
 from keras_restore.pipeline.tables import ATTACK_OF_COLUMN, TableSpec
 
@@ -30,7 +30,7 @@ def _loss_curves(spec: TableSpec, restorer_records: dict, out: Path, log):
     curves, missing = {}, []
     for label, record in restorer_records.items():
         name = spec.restorer_of(label)
-        if name is None or name in curves or name in missing or _robust(spec, label):   # a classifier: no such loss
+        if name is None or name in curves or name in missing or replaces_classifier(spec, label):   # a classifier: no such loss
             continue
         # A shipped restorer's record is its manifest entry: the training record is under "training".
         trained = record if "loss_per_attack" in record else record.get("training", {})
@@ -45,13 +45,6 @@ def _loss_curves(spec: TableSpec, restorer_records: dict, out: Path, log):
         io.write_csv(out / f"{spec.name}_loss.csv", figures.loss_rows(curves))
         figures.loss_curves_figure(curves, out / f"{spec.name}_loss.png", spec, spec.columns,
                                    like_papers001=report.reporter(spec).loss_figures_like_papers001)
-
-
-def _robust(spec: TableSpec, label: str) -> bool:
-    """True when row ``label``'s model is an adversarially trained copy of its target, not a restorer."""
-    from keras_restore.defenses import get_defense
-
-    return get_defense(spec.rows[label].defense).model_arg == "robust"
 
 
 def _restorer_meta(spec: TableSpec, records: dict) -> dict:
@@ -106,7 +99,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         if spec.restorer_of(label) is not None:
             restorer, restorer_records[label] = run.restorer(label, restorer_file)
             # one inference clone per restorer, shared by its rows (an adversarially trained copy is none)
-            if id(restorer) not in fast and not _robust(spec, label):
+            if id(restorer) not in fast and not replaces_classifier(spec, label):
                 fast[id(restorer)] = fast_inference(restorer)
         restorers[label] = restorer
         defenses[label] = run.defense(label, targets[label], restorer, fast=fast.get(id(restorer), True))

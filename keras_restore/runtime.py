@@ -5,6 +5,9 @@ intra-op threads = all cores and inter-op = 1 is best for the restorers' convolu
 used on CPU (compiling the Table 1 restorer's training step did not finish in 15 minutes,
 ``../shared/FINDINGS.md``). On a visible GPU the ``mixed_float16`` policy is chosen automatically;
 ``KERAS_RESTORE_PRECISION`` (``float32`` / ``mixed_float16`` / ``mixed_bfloat16``) overrides it.
+TensorFlow's oneDNN kernels are switched on when the package is imported (``TF_ENABLE_ONEDNN_OPTS=1``
+unless set, ``keras_restore/__init__.py``): on this AMD EPYC TensorFlow left them off, and ResNet50
+training steps ran ~7x slower on one core (``benchmarks/onednn.py``).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ it are skipped, saying so, where it is absent. Nothing here falls back to random
 import os
 from pathlib import Path
 
+# As keras_restore/__init__.py does, before any test module imports TensorFlow (oneDNN CPU kernels).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
 import numpy as np
 import pytest
 

@@ -3,6 +3,7 @@ reformer autoencoder in front of the classifier, plus detectors that reject inpu
 manifold of clean images.
 
 * **Reformer**: the MNIST detector I autoencoder (:func:`keras_restore.models.magnet.magnet_mnist_reformer`),
+  or on CIFAR-10 MagNet's CIFAR-10 autoencoder (:func:`~keras_restore.models.magnet.magnet_cifar10_reformer`),
   trained on clean images plus Gaussian noise. The classifier sees ``reformer(x)``. This is the
   :class:`MagNet` defense's restorer, so ``defense.model`` = reformer -> classifier, and the
   package's attacks, adaptive evaluation and export all apply to it.
@@ -17,7 +18,8 @@ manifold of clean images.
   the whole detector rejects at most ``fpr`` of the validation images. MagNet's other detector, the
   Jensen-Shannon divergence between the classifier's softmax outputs (temperature T) on two
   autoencoders' reconstructions (``DBDetector``), is used in the paper for CIFAR-10 only. It is
-  left out here.
+  left out here, and so are all of MagNet's CIFAR-10 detectors: on CIFAR-10 the defense is the reformer
+  alone (``detector=False``; papers/000 Table 9 needs no more).
 * **Metrics** (:meth:`MagNet.evaluate_magnet`, MagNet's ``Evaluator``). On adversarial inputs, the
   fraction handled correctly: *detected, or not detected and classified correctly after reforming*
   ("detector + reformer"). Beside it come the reformer alone, the detector alone, and no defense. On
@@ -47,7 +49,9 @@ from keras_restore.validation import check_images, check_labels, check_positive_
 # Shipped models per dataset (keras_restore.models registry names). MagNet's MNIST detectors:
 # (autoencoder, p) of their test_defense.py: detector I is the reformer's autoencoder with p = 2,
 # detector II the small one with p = 1.
-REFORMERS = {"mnist": "magnet_mnist_reformer"}
+REFORMERS = {"mnist": "magnet_mnist_reformer", "cifar10": "magnet_cifar10_reformer"}
+# No CIFAR-10 detectors (MagNet's: the reformer's reconstruction error and two Jensen-Shannon detectors at
+# temperatures 10 and 40): not built, see the module docstring.
 DETECTORS = {"mnist": (("magnet_mnist_reformer", 2), ("magnet_mnist_detector2", 1))}
 DEFAULT_FPR = 0.005
 
@@ -61,7 +65,7 @@ def check_fpr(fpr) -> float:
 
 def _check_dataset(dataset):
     if dataset not in REFORMERS:
-        raise ValueError(f"Defense 'magnet' has models for dataset {', '.join(REFORMERS)} only, got {dataset!r}.")
+        raise ValueError(f"Defense 'magnet' has models for datasets {', '.join(REFORMERS)} only, got {dataset!r}.")
     return dataset
 
 
@@ -313,6 +317,9 @@ def default_detector(dataset: str, reformer: keras.Model | None = None) -> MagNe
     from keras_restore import models
 
     _check_dataset(dataset)
+    if dataset not in DETECTORS:
+        raise ValueError(f"Defense 'magnet' has no detectors for dataset {dataset!r} (MagNet's CIFAR-10 detectors "
+                         f"are not built); pass `detector=False` (reformer only) or a MagNetDetector.")
     detectors = []
     for i, (registry_name, p) in enumerate(DETECTORS[dataset], start=1):
         is_reformer = registry_name == REFORMERS[dataset] and reformer is not None
@@ -327,11 +334,12 @@ def magnet(classifier: keras.Model, *, dataset: str, restorer=None, detector=Non
 
     Args:
         classifier: the protected classifier (logits).
-        dataset: ``"mnist"`` (the only dataset with MagNet models here).
-        restorer: the reformer (default: the shipped ``magnet_mnist_reformer``).
-        detector: None for MagNet's detectors (detector I = the reformer with p = 2, detector II =
-            the shipped ``magnet_mnist_detector2`` with p = 1). False for no detector (reformer
-            only). Or a :class:`MagNetDetector` / :class:`ReconstructionDetector`.
+        dataset: ``"mnist"`` or ``"cifar10"`` (:data:`REFORMERS`).
+        restorer: the reformer (default: the shipped ``magnet_mnist_reformer`` / ``magnet_cifar10_reformer``).
+        detector: None for MagNet's detectors (MNIST: detector I = the reformer with p = 2, detector II =
+            the shipped ``magnet_mnist_detector2`` with p = 1; CIFAR-10 has none here, so None is an
+            error there). False for no detector (reformer only). Or a :class:`MagNetDetector` /
+            :class:`ReconstructionDetector`.
         fpr: the detector's false-positive rate on clean validation images, in (0, 1).
         x_val: clean *validation* images (e.g. MagNet's: the first 5,000 training images, held out
             of the autoencoders' training). When given, the thresholds are set on them now; otherwise

@@ -362,12 +362,15 @@ DEFENSES: dict[str, DefenseSpec] = {
         DefenseSpec(
             "magnet", magnet,
             paper="Meng & Chen 2017, MagNet: a Two-Pronged Defense against Adversarial Examples (CCS)",
-            description="MagNet's reformer (a denoising autoencoder trained on clean images plus N(0, 0.1) noise) in "
-                        "front of the classifier; beside it, reconstruction-error detectors with thresholds at a "
-                        "false-positive rate on clean validation images (keras_restore.defenses.magnet; not part of "
-                        "the differentiable model). Trained by reproduce/baseline_magnet.py on (noisy, clean) pairs",
-            recipe="pixel_mse",
-            restorers={"mnist": "magnet_mnist_reformer"},
+            description="MagNet's reformer (a denoising autoencoder trained on clean images plus N(0, 0.1) noise; "
+                        "CIFAR-10: 0.025) in front of the classifier; beside it, reconstruction-error detectors with "
+                        "thresholds at a false-positive rate on clean validation images "
+                        "(keras_restore.defenses.magnet; not part of the differentiable model; MNIST only). Trained "
+                        "on (noisy, clean) pairs: "
+                        "reproduce/baseline_magnet.py on MNIST, the magnet_denoising recipe (the same training) in a "
+                        "table run (papers/000 Table 9 on CIFAR-10: reformer only)",
+            recipe="magnet_denoising",
+            restorers={"mnist": "magnet_mnist_reformer", "cifar10": "magnet_cifar10_reformer"},
             options={"mnist": {"fpr": 0.005}},
             reported={"mnist": {"metric": "classification accuracy % on adversarial examples (detector + reformer), "
                                           "oblivious attacks, MagNet's own classifier",
@@ -390,9 +393,12 @@ DEFENSES: dict[str, DefenseSpec] = {
             paper="Goodfellow, Shlens & Szegedy 2015, FGSM adversarial training (ICLR), papers/000 Eq. 5 and its "
                   "Table 8 'Adv. Tr' row",
             description="the classifier replaced by its copy trained on the mixed objective 0.5 x clean + 0.5 x "
-                        "FGSM loss, the FGSM examples made in each training step (L-inf, MNIST eps 0.3)",
+                        "FGSM loss, the FGSM examples made in each training step (L-inf, MNIST eps 0.3, CIFAR-10 "
+                        "eps 8/255)",
             recipe="adversarial_fgsm", model_arg="robust",
-            robust_models={"mnist": {"m1": "m1_fgsm_at"}},
+            # cifar10: papers/000 Table 9's DenseNet121, fine-tuned with FGSM at eps 8/255 inside that table's run.
+            robust_models={"mnist": {"m1": "m1_fgsm_at"},
+                           "cifar10": {"densenet121_cifar10": "densenet121_cifar10_fgsm_at"}},
             reported={"mnist": {"metric": "accuracy % under white-box FGSM eps 0.25 (100 - the 17.9% error), "
                                           "their maxout network", "value": 82.1,
                                 "source": "Goodfellow et al. 2015, Sec. 6 (MNIST)"}},

@@ -165,6 +165,10 @@ MODELS: dict[str, ModelSpec] = {
                   table="Table 1 (MNIST detector I / reformer)"),
         ModelSpec("magnet_mnist_detector2", magnet.magnet_mnist_detector2, kind="restorer", paper=MAGNET,
                   table="Table 1 (MNIST detector II)"),
+        # ... and its CIFAR-10 autoencoder (their Table 2: 3x3x96 - 3x3x96 - 3x3x3, sigmoid), the reformer of
+        # papers/000 Table 9's "Mag-Net" column; trained inside that run (recipe magnet_denoising, noise 0.025).
+        ModelSpec("magnet_cifar10_reformer", magnet.magnet_cifar10_reformer, dataset="cifar10", kind="restorer",
+                  paper=MAGNET, table="Table 2 (CIFAR-10 detectors & reformer; reformer only here)"),
         # papers/004: the GAN denoiser's generator (APE-GAN's layout, models/gan_denoiser.py), one per
         # dataset (not trained yet: issue 20); its discriminator is built by the `gan_repair` recipes.
         *(ModelSpec(f"gan_denoiser_{ds}", gan_denoiser.gan_denoiser_generator,
@@ -215,6 +219,12 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("m1_fgsm_at", classifiers.m1, paper="Goodfellow, Shlens & Szegedy 2015 (ICLR), FGSM adversarial training",
                   table="baseline (FGSM adversarial training of M1)",
                   reported={"accuracy": 99.22, "fgsm_eps0.25_accuracy": 82.1}),
+        # papers/000 Table 9's "Adversarial training" column: the Table 5 DenseNet121 fine-tuned inside the Table 9 run
+        # with FGSM at eps 8/255 on the same mixed objective (keras_restore.pipeline.phases.Run.robust, recipe
+        # adversarial_fgsm; reproduce/table9_cifar10_baselines.py). Same builder; ~29.7 MB, under the 30 MB limit.
+        ModelSpec("densenet121_cifar10_fgsm_at", cifar.densenet121_cifar10, {"name": "densenet121_cifar10_fgsm_at"},
+                  dataset="cifar10", paper="Goodfellow, Shlens & Szegedy 2015 (ICLR), FGSM adversarial training",
+                  table="papers/000 Table 9 ('Adversarial training' column: FGSM adversarial training of DenseNet121)"),
         # papers/003 (Bana et al. 2021): its CIFAR-10 targets at CPU width (models/bana_targets.py; the
         # width is the builder's default, 1.0 = the paper's network), trained by reproduce/cifar10_targets.py.
         ModelSpec("vgg13_cifar10", bana_targets.vgg13_cifar10, dataset="cifar10", paper=BANA,

@@ -14,8 +14,8 @@ from keras_restore.training.loop import (
     shuffled_pairs,
 )
 from keras_restore.training.recipes import (
-    GAN, RECIPES, AdversarialTraining, Classification, FeatureMatching, PixelLoss, Recipe, Stages, TrainData,
-    WGANGenerator, get_recipe,
+    GAN, RECIPES, AdversarialTraining, Classification, FeatureMatching, MagNetDenoising, PixelLoss, Recipe, Stages,
+    TrainData, WGANGenerator, get_recipe,
 )
 from keras_restore.training.wgan import WGANGP
 
@@ -39,5 +39,6 @@ def train_restorer(model, x_adv, x_clean, config: TrainConfig | None = None, *, 
 
 __all__ = ["build_model", "float32_copy", "precise_batchnorm", "TrainConfig", "RESTORER_DEFAULTS", "LossPerGroup", "fit", "make_dataset", "shuffled_pairs",
            "straight_through_clips", "train_classifier", "train_restorer", "Recipe", "TrainData", "PixelLoss",
-           "GAN", "FeatureMatching", "Stages", "Classification", "AdversarialTraining", "WGANGenerator", "WGANGP", "RECIPES",
+           "GAN", "FeatureMatching", "Stages", "Classification", "AdversarialTraining", "MagNetDenoising",
+           "WGANGenerator", "WGANGP", "RECIPES",
            "get_recipe"]

@@ -9,6 +9,8 @@ of a stale one being reused.
 * :class:`PixelLoss` -- restorer on (adversarial, clean) pairs with MSE (papers/000; papers/001
   Eq. 9-10) or L1; Adam; batch 32 by default; keep-best; straight-through gradient through the
   output clip while training (see :mod:`keras_restore.models.layers`).
+* :class:`MagNetDenoising` -- MagNet's autoencoders (Meng & Chen 2017): :class:`PixelLoss` MSE on
+  (clean + Gaussian noise, clean) pairs it makes from clean images itself; batch 256.
 * :class:`GAN` -- generator + discriminator (+ frozen classifier) through
   :class:`~keras_restore.training.gan.GANRestorer` (Adam 2e-4, beta_1 0.5 as pix2pix / DCGAN).
   ``gan_repair`` (papers/004): MSE repair + BCE adversarial + classifier + recovery + isomorphic
@@ -146,6 +148,63 @@ class PixelLoss(Recipe):
                                                   keep_best=True, monitor=monitor))
 
 
+def magnet_noisy(x, noise_volume: float, seed: int, stream: int = 0) -> np.ndarray:
+    """MagNet's training inputs: ``clip(x + noise_volume * N(0, 1), 0, 1)`` as float32, the noise drawn once
+    from ``numpy.random.default_rng([seed, stream])`` (``reproduce/baseline_magnet.py``'s ``noisy_pairs``:
+    stream 0 = the reformer, 1 = detector II)."""
+    rng = np.random.default_rng([int(seed), int(stream)])
+    x = np.asarray(x, np.float32)
+    return np.clip(x + noise_volume * rng.standard_normal(x.shape, dtype=np.float32), 0.0, 1.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class MagNetDenoising(PixelLoss):
+    """MagNet's autoencoder training (Meng & Chen 2017; their ``DenoisingAutoEncoder.train``), as a recipe that
+    needs clean images only, so a table run trains a reformer the way it trains Defense-GAN's generator
+    (``keras_restore.pipeline.phases.Run`` feeds such a recipe the first ``n_pairs`` training images of its
+    seeded order, clean, and makes no adversarial example).
+
+    The pairs are ``(clip(x + noise_volume * N(0, 1), 0, 1), x)`` (:func:`magnet_noisy`; the noise is drawn
+    once, seeded by the :class:`TrainConfig`'s seed and ``noise_stream``, as ``reproduce/baseline_magnet.py``
+    draws it), trained by :class:`PixelLoss` (MSE, Adam at the config's learning rate, keep-best on the held-out
+    5%): ``reproduce/baseline_magnet.py``'s training of the MNIST reformer. ``noise_volume``: MagNet's
+    ``v_noise``, 0.1 on MNIST (the default), 0.025 on CIFAR-10 (set it per table: ``Row.recipe_options``).
+    ``batch_size``: MagNet's 256, replacing the config's (a scale's restorer batch); None keeps the config's."""
+
+    noise_volume: float = 0.1
+    batch_size: int | None = 256
+    noise_stream: int = 0
+    NEEDS: ClassVar[tuple] = ("x_clean",)
+    RULES: ClassVar[tuple] = PixelLoss.RULES + ("gaussian-noise-drawn-once", "clip-0-1")
+
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.noise_volume, bool) or not isinstance(self.noise_volume, (int, float)) \
+                or not 0 < self.noise_volume < 1:
+            raise ValueError(f"`noise_volume` must be a number in (0, 1) (MagNet: 0.1 MNIST, 0.025 CIFAR-10), "
+                             f"got {self.noise_volume!r}.")
+        if self.batch_size is not None:
+            check_positive_int(self.batch_size, "batch_size")
+        if isinstance(self.noise_stream, bool) or not isinstance(self.noise_stream, int) or self.noise_stream < 0:
+            raise ValueError(f"`noise_stream` must be an int >= 0, got {self.noise_stream!r}.")
+
+    def stages(self):
+        return [f"denoising autoencoder (mse on clean + {self.noise_volume:g} x N(0, 1) noise)"]
+
+    def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, **context):
+        data.require(self.NEEDS, "MagNetDenoising")
+        x_clean = check_images(data.x_clean, "x_clean", shape=tuple(model.input_shape[1:]))
+        if self.batch_size is not None:
+            config = dataclasses.replace(config, batch_size=int(self.batch_size))
+        noisy = magnet_noisy(x_clean, self.noise_volume, config.seed, self.noise_stream)
+        record = super().train(model, TrainData(x_adv=noisy, x_clean=x_clean), config, checkpoint_dir=checkpoint_dir,
+                               verbose=verbose)
+        record["noise"] = (f"clip(x + {self.noise_volume:g} * N(0, 1), 0, 1), drawn once "
+                           f"(numpy default_rng([seed {config.seed}, stream {self.noise_stream}]))")
+        record["batch_size_used"] = int(config.batch_size)
+        return record
+
+
 @dataclass(frozen=True)
 class GAN(Recipe):
     """Generator ``model`` trained with a discriminator (:class:`~keras_restore.training.gan.GANRestorer`).
@@ -165,6 +224,10 @@ class GAN(Recipe):
     # keras_restore.models.discriminators.discriminator_builders() name, used when no `discriminator=`
     # is given; enters the fingerprint only when not "patch" (fingerprints of older recipes stay valid).
     discriminator: str = "patch"
+    # The generator's Adam learning rate; None: the TrainConfig's (a scale's restorer_lr). Enters the
+    # fingerprint only when set (fingerprints of older recipes stay valid). A table whose rows share one
+    # scale sets it per row (Row.recipe_options), e.g. APE-GAN's 2e-4 beside a restorer trained at 1e-3.
+    g_learning_rate: float | None = None
     NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
     RULES: ClassVar[tuple] = ("adam-beta1", "d-then-g-step", "keep-best-val-mse", "clip-ste", "tf.data")
 
@@ -174,11 +237,16 @@ class GAN(Recipe):
         if self.discriminator not in discriminator_builders():
             raise ValueError(f"`discriminator` must be one of {', '.join(discriminator_builders())}, "
                              f"got {self.discriminator!r}.")
+        lr = self.g_learning_rate
+        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1):
+            raise ValueError(f"`g_learning_rate` must be None or a number in (0, 1), got {lr!r}.")
 
     def fingerprint(self) -> str:
         fields = dataclasses.asdict(self)
         if fields["discriminator"] == "patch":
             del fields["discriminator"]
+        if fields["g_learning_rate"] is None:
+            del fields["g_learning_rate"]
         return io.key(type(self).__name__, fields, list(self.RULES))
 
     def data_needs(self):
@@ -203,13 +271,17 @@ class GAN(Recipe):
         wrapper = GANRestorer(model, discriminator if self.weights.get("adversarial", 0) > 0 else None,
                               classifier, weights=self.weights, pixel=self.pixel, adversarial=self.adversarial,
                               output=self.output)
-        wrapper.compile(g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=self.beta_1),
+        g_lr = config.learning_rate if self.g_learning_rate is None else self.g_learning_rate
+        wrapper.compile(g_optimizer=keras.optimizers.Adam(g_lr, beta_1=self.beta_1),
                         d_optimizer=keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1))
         y = x_clean if self.weights.get("classifier", 0) == 0 else (x_clean, check_labels(
             data.labels, len(x_clean), int(classifier.output_shape[-1])))
         monitor = _monitor(data, x_adv, x_clean, config, self.monitor_per_group)
-        return _with_clip_rule(model, lambda: fit(wrapper, x_adv, y, config, checkpoint_dir, verbose,
-                                                  keep_best=True, monitor=monitor))
+        record = _with_clip_rule(model, lambda: fit(wrapper, x_adv, y, config, checkpoint_dir, verbose,
+                                                    keep_best=True, monitor=monitor))
+        if self.g_learning_rate is not None:
+            record["g_learning_rate_used"] = g_lr
+        return record
 
 
 @dataclass(frozen=True)
@@ -466,6 +538,8 @@ class WGANGenerator(Recipe):
 RECIPES: dict[str, Recipe] = {
     "pixel_mse": PixelLoss("mse"),
     "pixel_l1": PixelLoss("l1"),
+    # MagNet's autoencoders (Meng & Chen 2017): MSE on clean + N(0, 0.1) noise (their MNIST v_noise), batch 256.
+    "magnet_denoising": MagNetDenoising(),
     "gan": GAN(),
     "feature_matching": FeatureMatching(),
     "classifier": Classification(),

@@ -150,6 +150,11 @@ def test_fgsm_adversarial_training_is_its_own_entry():
     assert d.classifier is robust and d.name == "fgsm_adversarial_training"
     spec = get_defense("fgsm_adversarial_training")
     assert spec.recipe == "adversarial_fgsm" and spec.robust_models["mnist"]["m1"] == "m1_fgsm_at"
+    # papers/000 Table 9's copy of the DenseNet121 (fine-tuned by that table's run; loaded once shipped)
+    assert spec.robust_models["cifar10"] == {"densenet121_cifar10": "densenet121_cifar10_fgsm_at"}
+    assert models.get_spec("densenet121_cifar10_fgsm_at").dataset == "cifar10"
+    with pytest.raises(ValueError, match="on cifar10: `target` must be one of densenet121_cifar10, got 'm1'"):
+        build_defense("fgsm_adversarial_training", _classifier((32, 32, 3)), dataset="cifar10", target="m1")
     assert spec.reported["mnist"]["value"] == 82.1   # Goodfellow et al. 2015, Sec. 6: 17.9% error at eps 0.25
     with pytest.raises(ValueError, match="Defense 'fgsm_adversarial_training' on mnist: `target` must be one of m1"):
         build_defense("fgsm_adversarial_training", clf, dataset="mnist", target="m2")

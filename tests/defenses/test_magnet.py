@@ -115,7 +115,8 @@ def test_magnet_defense_model_gradients_and_metrics(x_val):
 
 def test_registry_entry():
     spec = get_defense("magnet")
-    assert spec.restorer_name("mnist") == "magnet_mnist_reformer" and spec.recipe == "pixel_mse"
+    assert spec.restorer_name("mnist") == "magnet_mnist_reformer" and spec.recipe == "magnet_denoising"
+    assert spec.restorer_name("cifar10") == "magnet_cifar10_reformer"
     assert spec.defaults("mnist") == {"fpr": 0.005}
     assert spec.reported["mnist"]["value"] is None and "not checked" in spec.reported["mnist"]["source"]
 
@@ -144,9 +145,13 @@ def test_bad_arguments(x_val):
     clf = _classifier()
     reformer = models.build("magnet_mnist_reformer")
     ae = models.build("magnet_mnist_detector2")
-    with pytest.raises(ValueError, match="has models for dataset mnist only, got 'cifar10'"):
-        build_defense("magnet", _classifier((32, 32, 3)), dataset="cifar10", restorer=models.build(
-            "magnet_mnist_reformer", input_shape=(32, 32, 3)), detector=False)
+    with pytest.raises(ValueError, match="has models for datasets mnist, cifar10 only, got 'svhn'"):
+        build_defense("magnet", _classifier((32, 32, 3)), dataset="svhn", restorer=models.build(
+            "magnet_cifar10_reformer"), detector=False)
+    with pytest.raises(ValueError,
+                       match=r"has no detectors for dataset 'cifar10' .*pass `detector=False` \(reformer only\)"):
+        build_defense("magnet", _classifier((32, 32, 3)), dataset="cifar10",
+                      restorer=models.build("magnet_cifar10_reformer"))
     with pytest.raises(ValueError, match="takes no options, got bits"):
         build_defense("magnet", clf, dataset="mnist", restorer=reformer, detector=False, bits=1)
     with pytest.raises(ValueError, match=r"`detector` takes images of shape \(32, 32, 3\) but the reformer takes "
@@ -184,3 +189,16 @@ def test_bad_arguments(x_val):
         d.evaluate_magnet(x_adv=x_val[:4])
     with pytest.raises(ValueError, match="no detector"):
         MagNet(clf, reformer, fast=False).calibrate(x_val[:10])
+
+
+def test_cifar10_reformer_only():
+    # papers/000 Table 9's MagNet row: MagNet's CIFAR-10 autoencoder in front of the classifier, no detector.
+    clf = _classifier((32, 32, 3))
+    d = build_defense("magnet", clf, dataset="cifar10", restorer=models.build("magnet_cifar10_reformer"),
+                      detector=False, fast=False)
+    assert d.detector is None and d.gradients() == {"magnet_cifar10_reformer": "exact", "tiny_classifier": "exact"}
+    x = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
+    assert d.restore(x).shape == x.shape and 0 <= d.restore(x).min() and d.restore(x).max() <= 1
+    assert set(d.evaluate_magnet(x_adv=x, y=np.zeros(4, int))) == {"fpr_target", "n_adv", "adv_no_defense_accuracy",
+                                                                  "adv_reformer_accuracy"}
+    assert d.describe()["detector"] is None

@@ -1,6 +1,8 @@
 """papers/004's `gan_repair` recipes: weights as chosen, what they ask the pipeline for, fingerprints
 (the older recipes' unchanged), the losses fall on a few dozen MNIST images, bad arguments."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -134,3 +136,30 @@ def test_gan_repair_trains_under_mixed_bfloat16(data_dir):
     record = RECIPES["gan_repair"].train(gen, TrainData(x_adv=x_adv, x_clean=x, labels=y), cfg, verbose=0,
                                          classifier=models.build("m1"))
     assert np.isfinite(record["history"]["g_loss"]).all() and np.isfinite(record["history"]["d_loss"]).all()
+
+
+def test_generator_learning_rate_per_recipe(monkeypatch):
+    # None (the default): the TrainConfig's rate and the fingerprints of every older GAN recipe (pinned above);
+    # set (papers/000 Table 9's APE-GAN row: 2e-4 beside a restorer at 1e-3): in the fingerprint and used.
+    from keras_restore.training.gan import GANRestorer
+
+    ape = RECIPES["ape_gan"]
+    assert ape.g_learning_rate is None
+    slow = dataclasses.replace(ape, g_learning_rate=2e-4)
+    assert slow.fingerprint() != ape.fingerprint()
+    assert dataclasses.replace(ape, g_learning_rate=None).fingerprint() == ape.fingerprint()
+    seen = {}
+    compile_ = GANRestorer.compile
+
+    def spy(self, g_optimizer, d_optimizer, **kw):
+        seen["g"], seen["d"] = float(g_optimizer.learning_rate), float(d_optimizer.learning_rate)
+        return compile_(self, g_optimizer=g_optimizer, d_optimizer=d_optimizer, **kw)
+
+    monkeypatch.setattr(GANRestorer, "compile", spy)
+    x = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
+    record = slow.train(models.build("ape_gan_mnist"), TrainData(x_adv=x, x_clean=x),
+                        TrainConfig(epochs=1, batch_size=8, learning_rate=1e-3), verbose=0)
+    assert seen["g"] == pytest.approx(2e-4) and seen["d"] == pytest.approx(2e-4)
+    assert record["g_learning_rate_used"] == pytest.approx(2e-4)
+    with pytest.raises(ValueError, match=r"`g_learning_rate` must be None or a number in \(0, 1\), got 0"):
+        GAN(g_learning_rate=0)

@@ -168,3 +168,44 @@ def test_recipes_refuse_bad_data_and_arguments():
         GAN(weights={"pixle": 1.0}).train(_restorer(), TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0)
     with pytest.raises(ValueError, match="`recipes` must hold at least one recipe"):
         Stages(())
+
+
+def test_magnet_denoising_is_baseline_magnets_training(reproduce_script, monkeypatch):
+    # The recipe makes MagNet's (noisy, clean) pairs from clean images itself: the noise of
+    # reproduce/baseline_magnet.py (stream 0 = the reformer), MSE through PixelLoss, MagNet's batch 256.
+    from keras_restore.training import MagNetDenoising, RECIPES
+    from keras_restore.training import recipes as recipes_module
+
+    recipe = RECIPES["magnet_denoising"]
+    assert isinstance(recipe, MagNetDenoising) and isinstance(recipe, PixelLoss)
+    assert (recipe.noise_volume, recipe.batch_size, recipe.loss) == (0.1, 256, "mse")
+    assert recipe.data_needs() == ("x_clean",) and recipe.context_needs() == ()   # the pipeline's clean-only path
+    _, clean, _ = _pairs(64)
+    magnet_script = reproduce_script("baseline_magnet")
+    np.testing.assert_array_equal(recipes_module.magnet_noisy(clean, 0.1, 3), magnet_script.noisy_pairs(clean, 3, 0)[0])
+    seen = {}
+    train = PixelLoss.train
+
+    def spy(self, model, data, config, **kw):
+        seen["batch"], seen["noisy"] = config.batch_size, data.x_adv
+        return train(self, model, data, config, **kw)
+
+    monkeypatch.setattr(PixelLoss, "train", spy)
+    cifar = MagNetDenoising(noise_volume=0.025, batch_size=32)
+    keras.utils.set_random_seed(0)
+    model = _restorer()
+    record = cifar.train(model, TrainData(x_clean=clean), CFG, verbose=0)
+    assert seen["batch"] == 32 and record["batch_size_used"] == 32 and "0.025" in record["noise"]
+    np.testing.assert_array_equal(seen["noisy"], recipes_module.magnet_noisy(clean, 0.025, CFG.seed))
+    assert record["history"]["loss"][-1] < record["history"]["loss"][0]
+    MagNetDenoising(batch_size=None).train(_restorer(), TrainData(x_clean=clean), CFG, verbose=0)
+    assert seen["batch"] == CFG.batch_size   # None: the config's
+    assert len({r.fingerprint() for r in (recipe, cifar, PixelLoss("mse"))}) == 3
+    with pytest.raises(ValueError, match=r"`noise_volume` must be a number in \(0, 1\) .*, got 0"):
+        MagNetDenoising(noise_volume=0)
+    with pytest.raises(ValueError, match="`batch_size` must be"):
+        MagNetDenoising(batch_size=0)
+    with pytest.raises(ValueError, match="`noise_stream` must be an int >= 0, got -1"):
+        MagNetDenoising(noise_stream=-1)
+    with pytest.raises(ValueError, match="needs x_clean"):
+        recipe.train(_restorer(), TrainData(), CFG, verbose=0)

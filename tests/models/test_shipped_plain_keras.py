@@ -4,6 +4,7 @@ saved_models/manifest.json, the builder's parameter count) and with plain ``kera
 One test loads each file once in each process (the suite's slowest test: ~26 files)."""
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -50,7 +51,10 @@ def test_shipped_models_load_and_agree_in_a_fresh_process(tmp_path):
         jobs.append([name, str(models.models_dir() / f"{name}.keras"), str(tmp_path / f"{name}.npy")])
     proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(jobs)], capture_output=True, text=True,
                           timeout=600, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin",
-                                            "HOME": str(tmp_path)})
+                                            "HOME": str(tmp_path),
+                                            # the same CPU kernels as this process (keras_restore turns
+                                            # oneDNN on): Eigen and oneDNN differ by ~2e-5 on M2's logits
+                                            "TF_ENABLE_ONEDNN_OPTS": os.environ["TF_ENABLE_ONEDNN_OPTS"]})
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     for name in SHIPPED:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-SCRIPTS = ("roofline.py", "restorers.py", "attacks.py", "apgd_vs_art.py")
+SCRIPTS = ("roofline.py", "restorers.py", "attacks.py", "apgd_vs_art.py", "onednn.py")
 
 
 def read_csv(name):

@@ -151,12 +151,11 @@ def parse_args(argv):
 
 
 def noisy_pairs(x, seed: int, index: int):
-    """MagNet's training pairs: ``(clip(x + v_noise * N(0, 1), 0, 1), x)``, noise drawn once (seeded per model)."""
-    import numpy as np
+    """MagNet's training pairs: ``(clip(x + v_noise * N(0, 1), 0, 1), x)``, noise drawn once (seeded per model):
+    :func:`keras_restore.training.recipes.magnet_noisy`, the noise of the ``magnet_denoising`` recipe."""
+    from keras_restore.training.recipes import magnet_noisy
 
-    rng = np.random.default_rng([seed, index])
-    noisy = np.clip(x + NOISE_VOLUME * rng.standard_normal(x.shape, dtype=np.float32), 0.0, 1.0)
-    return noisy.astype(np.float32), x
+    return magnet_noisy(x, NOISE_VOLUME, seed, index), x
 
 
 def train_autoencoder(name: str, index: int, scale: Scale, x_train, *, seed: int, source: str, cache_dir: Path, log):

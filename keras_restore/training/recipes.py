@@ -185,8 +185,7 @@ class MagNetDenoising(PixelLoss):
                              f"got {self.noise_volume!r}.")
         if self.batch_size is not None:
             check_positive_int(self.batch_size, "batch_size")
-        if isinstance(self.noise_stream, bool) or not isinstance(self.noise_stream, int) or self.noise_stream < 0:
-            raise ValueError(f"`noise_stream` must be an int >= 0, got {self.noise_stream!r}.")
+        check_positive_int(self.noise_stream, "noise_stream", minimum=0)
 
     def stages(self):
         return [f"denoising autoencoder (mse on clean + {self.noise_volume:g} x N(0, 1) noise)"]

@@ -205,7 +205,7 @@ def test_magnet_denoising_is_baseline_magnets_training(reproduce_script, monkeyp
         MagNetDenoising(noise_volume=0)
     with pytest.raises(ValueError, match="`batch_size` must be"):
         MagNetDenoising(batch_size=0)
-    with pytest.raises(ValueError, match="`noise_stream` must be an int >= 0, got -1"):
+    with pytest.raises(ValueError, match="`noise_stream` must be an integer >= 0, got -1"):
         MagNetDenoising(noise_stream=-1)
     with pytest.raises(ValueError, match="needs x_clean"):
         recipe.train(_restorer(), TrainData(), CFG, verbose=0)

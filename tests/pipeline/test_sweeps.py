@@ -118,7 +118,7 @@ def test_strength_curves_rows_params_and_paper_values(m1, identity_restorer, ima
     assert depth[0]["cached"]     # the same FGSM set, made once
     # strength parameters
     assert by["bim", 0.1]["params"]["eps_iter"] == pytest.approx(0.1 / 30) and by["bim", 0.1]["params"]["nb_iter"] == 40
-    assert by["cw", 2]["params"]["max_iterations"] == 2 and by["cw", 2]["params"]["binary_search_steps"] == 1
+    assert by["cw", 2]["params"]["max_iterations"] == 2 and by["cw", 2]["params"]["binary_search_steps"] == 3
     assert by["deepfool", 1]["params"]["max_iter"] == 1
     # the paper's Sec. 4.4 values beside the largest strength only
     assert (by["fgsm", 0.1]["accuracy_undefended_paper"], by["fgsm", 0.1]["accuracy_defended_paper"]) == (20.0, 97.0)

@@ -507,6 +507,10 @@ def curves_figure(rows: list[dict], path, title: str) -> None:
         ax.set_title(f"{PANELS[a]} {PRETTY_ATTACK[a]}", fontsize=9)
         if xs and all(float(v).is_integer() for v in xs) and a in ("deepfool", "cw") and max(xs) >= 20:
             ax.set_xscale("symlog", linthresh=1)
+            ticks = sorted({int(float(v)) for v in xs})   # the grid itself: no "-10^0" at the left edge
+            ax.set_xticks(ticks, [str(t) for t in ticks])
+            ax.xaxis.set_minor_locator(plt.NullLocator())
+            ax.set_xlim(-0.3, max(ticks) * 1.4)   # room for the paper's markers at the largest strength
         ax.legend(fontsize=7, loc="best")
     fig.suptitle(title, fontsize=9)
     io.save_figure(fig, path)

@@ -25,7 +25,8 @@ eps grids over its ranges (MNIST 0-0.3 step 0.05, F-MNIST 0-0.1 step 0.02, CIFAR
 eps / 30, CIFAR-10 10 of eps / 4 (the papers/002 tables' ratios);
 DeepFool ``max_iter`` 0 (clean), 1, 2, 5, 10, 50 and CW-L2 ``max_iterations`` 0 (clean), 5, 10,
 20, 50 per binary-search step, 3 steps as the tables' CW-L2 3 x 50 (Sec. 4.2: "we adjust the
-degree of perturbation by controlling the maximum number of iterations"), every other parameter the package default; true labels.
+degree of perturbation by controlling the maximum number of iterations"), every other parameter
+the package default; true labels.
 
 Models: the ResNet-50 and the EDSR of the papers/002 tables (``reproduce/zhang_table1_mnist.py``,
 ``zhang_table2_fashion_mnist.py``, ``zhang_table3_cifar10.py``): ``resnet50_mnist`` /

@@ -57,6 +57,7 @@ import time
 import numpy as np
 
 from keras_restore import io
+from keras_restore.pipeline.tables import ZHANG_CW
 from keras_restore.validation import check_choice, check_images, check_labels, check_positive_int
 
 CACHE_VERSION = 1
@@ -75,7 +76,7 @@ DEPTH_LEVELS = (None, 2, 4, 8, 16)
 CURVE_ATTACKS = ("fgsm", "bim", "deepfool", "cw")
 STRENGTH_PARAM = {"fgsm": "eps", "bim": "eps", "deepfool": "max_iter", "cw": "max_iterations"}
 ITERATION_GRIDS = {"deepfool": (0, 1, 2, 5, 10, 50), "cw": (0, 5, 10, 20, 50)}
-CW_BINARY_SEARCH_STEPS = 3   # the papers/002 tables' CW-L2 search (module docstring)
+CW_BINARY_SEARCH_STEPS = ZHANG_CW["binary_search_steps"]   # the papers/002 tables' CW-L2 search (docstring)
 PANELS = {"fgsm": "(a)", "bim": "(b)", "deepfool": "(c)", "cw": "(d)"}
 PRETTY_ATTACK = {"fgsm": "FGSM", "bim": "BIM", "deepfool": "DeepFool", "cw": "CW-L2"}
 FIGURE3_PANELS = {"mnist": "Fig. 3(a)", "fashion_mnist": "Fig. 3(b)", "cifar10": "Fig. 3(c)"}

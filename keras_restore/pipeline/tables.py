@@ -485,6 +485,8 @@ def _zhang_paper(rows: dict) -> dict:
 ZHANG_BIM_STEP_DIVISOR = {"mnist": 30.0, "fashion_mnist": 30.0, "cifar10": 4.0}
 # Training images of each dataset (the --paper scale's pairs: "the paper keeps the training-set size").
 ZHANG_TRAIN_SIZE = {"mnist": 60000, "fashion_mnist": 60000, "cifar10": 50000}
+# CW-L2 of the papers/002 tables (default scale and up); Figs. 6-8 sweep its iterations with the same search.
+ZHANG_CW = {"binary_search_steps": 3, "max_iterations": 50}
 
 
 def _zhang_attacks(eps: float, dataset: str = "mnist") -> dict:
@@ -502,7 +504,7 @@ def _zhang_scales(dataset: str, eps: float, epochs: dict, paper_epochs: dict, n_
         shipped = ("Shipped GoogLeNet and EDSR (trained at --retrain scale, see their manifest entries); the "
                    "ResNets trained and cached here (over 30 MB); ")
     n_train = ZHANG_TRAIN_SIZE[dataset]
-    full = {**attacks, "cw": {"binary_search_steps": 3, "max_iterations": 50}}
+    full = {**attacks, "cw": dict(ZHANG_CW)}
     resnets = {name: "float32" for name in epochs if name.startswith("resnet")}
     # BatchNorm networks trained for 1-3 epochs: cosine decay to 0 (TrainConfig.lr_schedule).
     cosine = {name: "cosine" for name in epochs if name != "lenet5"}

@@ -62,6 +62,26 @@ def write_csv(path, rows: list[dict], columns: list[str] | None = None) -> Path:
     return write_text(path, buf.getvalue())
 
 
+def merge_csv(path, rows: list[dict], key: str) -> Path:
+    """Write ``rows`` to ``path``, keeping the rows already there whose ``key`` the new rows lack.
+
+    For tables filled a few rows per run (each target is trained by its own command): a run that
+    trains two models must not drop the rows of the models an earlier run trained."""
+    if not rows:
+        raise ValueError(f"No rows to write to {path}; refusing to write an empty table.")
+    if any(key not in row for row in rows):
+        raise ValueError(f"merge_csv: every row needs the key column {key!r}.")
+    path, new = Path(path), {str(row[key]) for row in rows}
+    kept = []
+    if path.is_file():
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if key not in (reader.fieldnames or []):
+                raise ValueError(f"merge_csv: {path} has no {key!r} column; cannot merge into it.")
+            kept = [row for row in reader if row[key] not in new]
+    return write_csv(path, kept + list(rows))
+
+
 def _fmt(v):
     if isinstance(v, float):
         return f"{v:.2f}" if abs(v) >= 0.01 or v == 0 else f"{v:.4g}"

@@ -19,11 +19,14 @@ Targets and what they are compared with:
 * papers/003 (Bana et al. 2021; ``BANA``, not in the default list): ``vgg13_cifar10`` (width 0.5),
   ``resnet18_cifar10`` (0.25), ``inception_v3_cifar10`` (0.25; papers/003 Sec. 7: 93.1% at full
   width) and ``vgg11_cifar10`` (0.5), :mod:`keras_restore.models.bana_targets`. ``--retrain``:
-  10 / 10 / 8 / 8 epochs (float32: measured 163 / 143 / ~65 / ~190 img/s uncontended, so ~50 min,
-  ~55 min, ~1.6 h, ~25 min here; bfloat16 measured no faster for VGG-13 (147 img/s) or ResNet-18
-  (146)). Run:
+  10 / 10 / 8 / 8 epochs. Shipped: VGG-13 and ResNet-18 float32 (5,747 s and 2,880 s),
+  Inception-v3 and VGG-11 mixed_bfloat16 (1,704 s and 527 s; 2-core EPYC, 2026-12-04). Measured
+  ``train_on_batch`` throughput at batch 128 uncontended on that machine: Inception-v3 219 img/s
+  float32 vs 253 mixed_bfloat16, VGG-11 653 vs 855 (an older measurement on a Xeon found bfloat16
+  no faster for VGG-13 (147 img/s) or ResNet-18 (146)). Run:
   ``python reproduce/cifar10_targets.py --retrain --models vgg13_cifar10 resnet18_cifar10
-  inception_v3_cifar10 vgg11_cifar10 --data-dir ../shared/data --ship``.
+  inception_v3_cifar10 vgg11_cifar10 --data-dir ../shared/data --ship --precision mixed_bfloat16``
+  (rows merge into ``results/retrain/cifar10_targets.csv`` by model).
 
 Scales (printed and written into ``results/cifar10_targets.meta.json``):
 
@@ -128,6 +131,13 @@ def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, sou
     return cache.cached("models", f"{name}-{key}", make)
 
 
+def io_rows(path: Path) -> list[dict]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def main(argv=None) -> list[dict]:
     from keras_restore import data, io, models, runtime
     from keras_restore.metrics import accuracy
@@ -189,11 +199,13 @@ def main(argv=None) -> list[dict]:
                        source=source)
     if rows:
         out.mkdir(parents=True, exist_ok=True)
-        io.write_csv(out / "cifar10_targets.csv", rows)
+        # Rows merge by model: a run training two targets keeps the rows an earlier run wrote.
+        io.merge_csv(out / "cifar10_targets.csv", rows, key="model")
+        done = [row["model"] for row in io_rows(out / "cifar10_targets.csv")]
         io.write_json(out / "cifar10_targets.meta.json",
                       {"scale": args.scale, "recipe": RECIPE, "learning_rate": LEARNING_RATE, "batch_size": BATCH,
-                       "epochs": {m: EPOCHS.get(args.scale, {}).get(m) for m in args.models},
-                       "lr_schedule": {m: SCHEDULE[m] for m in args.models},
+                       "epochs": {m: EPOCHS.get(args.scale, {}).get(m) for m in done},
+                       "lr_schedule": {m: SCHEDULE[m] for m in done},
                        "data": source, "seed": args.seed, "versions": io.versions()})
         print(f"[out] {out / 'cifar10_targets.csv'}")
     return rows

@@ -45,3 +45,18 @@ def test_corrupt_cache_reads_as_absent(tmp_path):
     assert io.load_npz(tmp_path / "c.npz") is None
     io.save_npz(tmp_path / "ok.npz", a=np.arange(3))
     assert io.load_npz(tmp_path / "ok.npz")["a"].tolist() == [0, 1, 2]
+
+
+def test_merge_csv_keeps_rows_of_earlier_runs(tmp_path):
+    path = io.merge_csv(tmp_path / "m.csv", [{"model": "a", "acc": 1.0}, {"model": "b", "acc": 2.0}], key="model")
+    io.merge_csv(path, [{"model": "b", "acc": 3.0}, {"model": "c", "acc": 4.0}], key="model")
+    rows = list(csv.DictReader(open(path)))
+    assert [(r["model"], r["acc"]) for r in rows] == [("a", "1.00"), ("b", "3.00"), ("c", "4.00")]
+
+
+def test_merge_csv_needs_the_key(tmp_path):
+    with pytest.raises(ValueError, match="key column 'model'"):
+        io.merge_csv(tmp_path / "m.csv", [{"acc": 1.0}], key="model")
+    io.write_csv(tmp_path / "n.csv", [{"name": "a"}])
+    with pytest.raises(ValueError, match="has no 'model' column"):
+        io.merge_csv(tmp_path / "n.csv", [{"model": "a"}], key="model")

@@ -93,6 +93,8 @@ def main(argv=None) -> list[dict]:
     except (ValueError, FileNotFoundError) as e:
         print(f"{NAME}.py: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
+    if ctx.train_only():
+        return []
     rows = []
     for eps in EPS:
         row = {"epsilon": eps}

@@ -50,6 +50,8 @@ def main(argv=None) -> list[dict]:
     except (ValueError, FileNotFoundError) as e:
         print(f"{NAME}.py: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
+    if ctx.train_only():
+        return []
     rows = common.exposed_recovered_rows(ctx, EPS, {label: (clf, clf) for label, clf in classifiers.items()},
                                          generator, PAPER)
     adaptive_rows = []

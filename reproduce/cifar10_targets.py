@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def recipe_fingerprint() -> str:
+    from keras_restore import training
+
+    return training.get_recipe(RECIPE).fingerprint()
+
+
 def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, source: str, cache, verbose=2):
     """``name`` trained by :data:`RECIPE` for ``epochs`` (cached, resumable); returns ``(model, record, hit)``."""
     from keras_restore import io, models, runtime, training

@@ -645,8 +645,19 @@ class OnlineRecovery(Recipe):
         fmt = lambda w: ", ".join(f"{k} x {v:g}" for k, v in w.items() if v)  # noqa: E731
         return [f"online gan, E_max {self.e_max} ({fmt(self.weights)})", f"post-training ({fmt(self.post_weights)})"]
 
+    def stage1_fingerprint(self) -> str:
+        """What stage 1 depends on (every field but ``post_weights`` / ``post_epochs``, and the rules):
+        image reconstruction and image reconstruction-2 share it (``stage1_dir`` in :meth:`train`)."""
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("post_weights", "post_epochs")}
+        return io.key(type(self).__name__, "stage1", fields, list(self.RULES))
+
     def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, classifier=None, attacked=None,
-              discriminator=None, **context):
+              discriminator=None, stage1_dir=None, **context):
+        """Stage 1 then stage 2 on ``model`` (see the class docstring). ``stage1_dir`` (optional): a
+        folder the caller keys by :meth:`stage1_fingerprint`, the generator's build, the data, the
+        config and the frozen models: stage 1's result (generator and discriminator weights, record)
+        is stored there, and a later run that finds it skips stage 1 and starts stage 2 from it --
+        the same state it would have reached itself (stage 2 compiles fresh optimizers)."""
         from keras_restore.models.discriminators import build_discriminator
         from keras_restore.training.online import OnlineAttackGAN
 
@@ -667,6 +678,11 @@ class OnlineRecovery(Recipe):
         post = dataclasses.replace(config, epochs=self.post_epochs or config.epochs)
         for i, (weights, cfg) in enumerate(((self.weights, config), (self.post_weights, post)), start=1):
             d = discriminator if weights.get("adversarial", 0) > 0 else None
+            if i == 1 and stage1_dir is not None:
+                shared = _load_stage1(Path(stage1_dir), model, discriminator)
+                if shared is not None:
+                    records.append({**shared, "shared_stage1": str(stage1_dir)})
+                    continue
             wrapper = OnlineAttackGAN(model, d, classifier, attacked=attacked, e_max=self.e_max,
                                       attacks=self.attacks, per_cell=self.per_cell, rfgsm_alpha=self.rfgsm_alpha,
                                       seed=int(cfg.seed) + 1000 * i, weights=weights, pixel="l1",
@@ -675,8 +691,42 @@ class OnlineRecovery(Recipe):
                             d_optimizer=keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1))
             ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"stage{i}"
             records.append(_with_clip_rule(model, lambda: fit(wrapper, x, y, cfg, ckpt, verbose, keep_best=True)))
-        return {"stages": records, "seconds": round(sum(r["seconds"] for r in records), 1),
+            if i == 1 and stage1_dir is not None:
+                _save_stage1(Path(stage1_dir), model, discriminator, records[-1])
+        return {"stages": records, "seconds": round(sum(r["seconds"] for r in records if "shared_stage1" not in r), 1),
                 "recipe": self.describe()}
+
+
+def _save_stage1(folder: Path, model, discriminator, record: dict):
+    arrays = {f"g{i}": w for i, w in enumerate(model.get_weights())}
+    if discriminator is not None:
+        arrays.update({f"d{i}": w for i, w in enumerate(discriminator.get_weights())})
+    io.save_npz(folder / "stage1.npz", **arrays)
+    io.write_json(folder / "stage1.json", record)   # written last: its presence marks a complete stage 1
+
+
+def _load_stage1(folder: Path, model, discriminator):
+    import json
+
+    if not (folder / "stage1.json").is_file():
+        return None
+    arrays = io.load_npz(folder / "stage1.npz")
+    try:
+        record = json.loads((folder / "stage1.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if arrays is None:
+        return None
+    g = [arrays[f"g{i}"] for i in range(len(model.weights)) if f"g{i}" in arrays]
+    d = [] if discriminator is None else [arrays[f"d{i}"] for i in range(len(discriminator.weights))
+                                         if f"d{i}" in arrays]
+    if len(g) != len(model.weights) or (discriminator is not None and len(d) != len(discriminator.weights)):
+        raise ValueError(f"stage1_dir {folder}: stored stage 1 does not match this generator / discriminator "
+                         f"({len(g)} of {len(model.weights)} generator arrays); remove the folder to retrain it.")
+    model.set_weights(g)
+    if discriminator is not None:
+        discriminator.set_weights(d)
+    return record
 
 
 def _bana(post_weights: dict, e_max: int = 16) -> OnlineRecovery:

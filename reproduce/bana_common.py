@@ -218,7 +218,7 @@ class Context:
             kwargs["base_filters"] = s["generator_filters"]
         if "generator_depth" in s:
             kwargs["depth"] = s["generator_depth"]
-        build = (lambda: models.build(name, **kwargs)) if self.scale == "retrain" else \
+        build = (lambda: models.get_spec(name).build(**kwargs)) if self.scale == "retrain" else \
             (lambda: attention_unet_generator(**kwargs))
         attacked = [self.target(n) for n in ATTACKED]
         x, y = self.train_images(s["n_train"])

@@ -720,9 +720,10 @@ def _load_stage1(folder: Path, model, discriminator):
     g = [arrays[f"g{i}"] for i in range(len(model.weights)) if f"g{i}" in arrays]
     d = [] if discriminator is None else [arrays[f"d{i}"] for i in range(len(discriminator.weights))
                                          if f"d{i}" in arrays]
-    if len(g) != len(model.weights) or (discriminator is not None and len(d) != len(discriminator.weights)):
+    shapes = lambda arrays, m: [tuple(a.shape) for a in arrays] == [tuple(w.shape) for w in m.weights]  # noqa: E731
+    if not shapes(g, model) or (discriminator is not None and not shapes(d, discriminator)):
         raise ValueError(f"stage1_dir {folder}: stored stage 1 does not match this generator / discriminator "
-                         f"({len(g)} of {len(model.weights)} generator arrays); remove the folder to retrain it.")
+                         f"(other array count or shapes); remove the folder to retrain it.")
     model.set_weights(g)
     if discriminator is not None:
         discriminator.set_weights(d)

@@ -132,3 +132,31 @@ def test_two_stage_training_runs_and_records_both_stages():
     assert s1["history"]["classifier"][0] > 0 and s2["history"]["classifier"][0] == 0
     assert s2["history"]["adversarial"][0] > 0                           # image-2: the discriminator stays
     assert any(not np.allclose(a, b) for a, b in zip(before, gen.get_weights()))
+
+
+def test_stage1_dir_shares_stage_1_between_image_and_image2(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((24, 8, 8, 3)).astype("float32")
+    y = rng.integers(0, 10, 24)
+    image = dataclasses.replace(training.get_recipe("bana_image"), per_cell=2, post_epochs=1, attacked=("a", "b", "c"))
+    image2 = dataclasses.replace(training.get_recipe("bana_image2"), per_cell=2, post_epochs=1,
+                                 attacked=("a", "b", "c"))
+    assert image.stage1_fingerprint() == image2.stage1_fingerprint() != image.fingerprint()
+    assert image.stage1_fingerprint() != dataclasses.replace(image, e_max=8).stage1_fingerprint()
+    cfg = training.TrainConfig(epochs=1, batch_size=12, learning_rate=1e-3, val_fraction=0.25)
+    ctx = dict(classifier=_tiny_classifier(), attacked=[_linear(i, n) for i, n in enumerate("abc")])
+    data = training.TrainData(x_clean=x, labels=y)
+    first = image.train(attention_unet_generator((8, 8, 3), base_filters=4, depth=2), data, cfg, verbose=0,
+                        stage1_dir=tmp_path / "s1", **ctx)
+    assert (tmp_path / "s1" / "stage1.json").is_file() and "shared_stage1" not in first["stages"][0]
+    stored = np.load(tmp_path / "s1" / "stage1.npz")
+    gen2 = attention_unet_generator((8, 8, 3), base_filters=4, depth=2)
+    second = image2.train(gen2, data, cfg, verbose=0, stage1_dir=tmp_path / "s1", **ctx)
+    s1, s2 = second["stages"]
+    assert s1["shared_stage1"] == str(tmp_path / "s1") and s1["history"] == first["stages"][0]["history"]
+    assert second["seconds"] == s2["seconds"]                     # stage 1 not counted twice
+    assert s2["history"]["adversarial"][0] > 0                    # image-2's stage 2 ran with the discriminator
+    assert not np.allclose(gen2.get_weights()[0], stored["g0"])   # ... from stage 1's weights, then trained
+    with pytest.raises(ValueError, match="does not match this generator"):
+        image.train(attention_unet_generator((8, 8, 3), base_filters=8, depth=2), data, cfg, verbose=0,
+                    stage1_dir=tmp_path / "s1", **ctx)

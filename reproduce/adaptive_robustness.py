@@ -104,6 +104,7 @@ ROWS = (
     Row("crunet", "cifar10", "densenet121_cifar10", "crunet_cifar10_dnet"),
     Row("feature_squeezing", "cifar10", "densenet121_cifar10", None),
     # papers/003: the E_max 128 image-reconstruction generator -> Inception-v3 (skipped until both ship).
+    Row("none", "cifar10", "inception_v3_cifar10", None),
     Row("bana_recovery", "cifar10", "inception_v3_cifar10", "bana_image_e128_cifar10"),
 )
 

@@ -118,7 +118,7 @@ class Context:
     def log_row(self, row: dict):
         """One table row's measured values (the paper and difference columns left out)."""
         self.log(f"[eps {row['epsilon']}] " + ", ".join(f"{k} {v}" for k, v in row.items()
-                                                       if k != "epsilon" and not k.endswith(("paper", "difference"))))
+                                                       if k != "epsilon" and not k.endswith(("_paper", "_delta"))))
 
     # ------------------------------------------------------------------------------------ data
     def train_images(self, n):
@@ -311,9 +311,10 @@ def cell(ours: float, paper: float | None) -> dict:
 
 
 def put(row: dict, column: str, ours: float, paper: float | None):
-    """``column``, ``column paper`` and ``column difference`` of ``row`` (:func:`cell`)."""
+    """``column``, ``column_paper`` and ``column_delta`` of ``row`` (:func:`cell`; the package's CSV convention,
+    which the results site shows as one cell ours / paper / difference)."""
     c = cell(ours, paper)
-    row[column], row[f"{column} paper"], row[f"{column} difference"] = c["ours"], c["paper"], c["difference"]
+    row[column], row[f"{column}_paper"], row[f"{column}_delta"] = c["ours"], c["paper"], c["difference"]
 
 
 def exposed_recovered_rows(ctx: Context, eps_values, columns: dict, generator, paper: dict) -> list[dict]:

@@ -188,6 +188,11 @@ MODELS: dict[str, ModelSpec] = {
                     kind="restorer", paper=GAN_DENOISER, table=f"ablation (ours): without the {part[3:]} loss")
           for ds, shape in (("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("cifar10", (32, 32, 3)))
           for part in ("no_isomorphic", "no_recovery")),
+        # ... and its CIFAR-10 variant with a warm start (recipe gan_repair_warm; reproduce/gan_denoiser_warmup.py).
+        ModelSpec("gan_denoiser_cifar10_warm", gan_denoiser.gan_denoiser_generator,
+                  {"input_shape": (32, 32, 3), "name": "gan_denoiser_cifar10_warm"}, dataset="cifar10",
+                  kind="restorer", paper=GAN_DENOISER,
+                  table="variant (ours): the full objective after a 2-of-5-epoch warm start without the discriminator"),
         # papers/004's Fashion-MNIST targets. The paper names no classifier ("three different CNN
         # classification networks"), so its Fashion-MNIST Table 1 uses the MNIST table's three CNNs --
         # M1 (papers/000), LeNet-5 and A-net (papers/001), the same builders -- trained on Fashion-MNIST by

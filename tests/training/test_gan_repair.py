@@ -163,3 +163,27 @@ def test_generator_learning_rate_per_recipe(monkeypatch):
     assert record["g_learning_rate_used"] == pytest.approx(2e-4)
     with pytest.raises(ValueError, match=r"`g_learning_rate` must be None or a number in \(0, 1\), got 0"):
         GAN(g_learning_rate=0)
+
+
+def test_warm_start_trains_without_the_discriminator_first(data_dir, tmp_path):
+    from keras_restore import data
+
+    warm = RECIPES["gan_repair_warm"]
+    assert warm.weights == GAN_REPAIR_WEIGHTS and warm.warmup_fraction == 0.4
+    assert warm.fingerprint() != RECIPES["gan_repair"].fingerprint()
+    assert (warm.warmup_epochs(5), warm.warmup_epochs(1), warm.warmup_epochs(10)) == (2, 0, 4)
+    assert warm.stages()[0].startswith("warm start, 0.4 of the epochs") and "adversarial" not in warm.stages()[0]
+    with pytest.raises(ValueError, match=r"`warmup_fraction` must be a number in \[0, 1\), got 1"):
+        dataclasses.replace(warm, warmup_fraction=1)
+    x, y = data.load_arrays("mnist", "train", data_dir, limit=32)
+    x_adv = np.clip(x + 0.3 * np.random.default_rng(0).choice([-1.0, 1.0], x.shape), 0, 1).astype("float32")
+    keras.utils.set_random_seed(0)
+    gen, clf = models.build("gan_denoiser_mnist"), models.build("m1")
+    cfg = TrainConfig(epochs=3, batch_size=8, learning_rate=2e-3, val_fraction=0.25, seed=0)
+    record = dataclasses.replace(warm, warmup_fraction=0.5).train(
+        gen, TrainData(x_adv=x_adv, x_clean=x, labels=y), cfg, verbose=0, classifier=clf,
+        checkpoint_dir=tmp_path / "ckpt")
+    assert record["warmup_epochs"] == 2 and len(record["warmup"]["history"]["pixel"]) == 2
+    assert all(v == 0 for v in record["warmup"]["history"]["d_loss"] + record["warmup"]["history"]["adversarial"])
+    assert len(record["history"]["d_loss"]) == 1 and record["history"]["d_loss"][0] > 0   # then the full GAN
+    assert record["config"]["epochs"] == 1 and record["seconds"] > record["warmup"]["seconds"] > 0

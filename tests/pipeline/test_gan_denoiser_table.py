@@ -174,6 +174,13 @@ def test_table2_and_ablation_specs():
         "M1 / full": ("gan_denoiser_mnist", None),
         "M1 / no isomorphic": ("gan_denoiser_mnist_no_isomorphic", "gan_repair_no_isomorphic"),
         "M1 / no recovery": ("gan_denoiser_mnist_no_recovery", "gan_repair_no_recovery")}
+    warm = get_table("gan_denoiser_warmup_cifar10")
+    assert {label: (r.target, r.restorer, r.recipe) for label, r in warm.rows.items()
+            if label.startswith("DenseNet121")} == {
+        "DenseNet121 / full": ("densenet121_cifar10", "gan_denoiser_cifar10", None),
+        "DenseNet121 / warm start": ("densenet121_cifar10", "gan_denoiser_cifar10_warm", "gan_repair_warm")}
+    assert len(warm.rows) == 6 and get_scale("default", warm).n_pairs == get_scale("default", get_table(
+        "gan_denoiser_table1_cifar10")).n_pairs   # the same budget as the denoiser it is compared with
 
 
 def test_row_recipe_and_scale_defense_options_reach_the_run(data_dir, tmp_path, monkeypatch):

@@ -114,6 +114,16 @@ def _monitor(data: TrainData, x_adv, x_clean, config: TrainConfig, per_group: in
     return LossPerGroup(_group_sets(x_adv, x_clean, groups, split(len(x_adv), config.val_fraction), int(per_group)))
 
 
+def _concat_epochs(first: dict, second: dict) -> dict:
+    """Per-group loss curves of two fits in a row as one (the second's epoch 0, the first's last, dropped)."""
+    shift, keep = first["epochs"][-1], [i for i, e in enumerate(second["epochs"]) if e > 0]
+    out = {**second, "epochs": list(first["epochs"]) + [second["epochs"][i] + shift for i in keep], "mse": {}}
+    for split_name, groups in first["mse"].items():
+        out["mse"][split_name] = {g: list(v) + [second["mse"][split_name][g][i] for i in keep]
+                                  for g, v in groups.items()}
+    return out
+
+
 def _with_clip_rule(model, train) -> dict:
     with straight_through_clips(model) as clips:
         record = train()
@@ -288,9 +298,8 @@ class GAN(Recipe):
         g_lr = config.learning_rate if self.g_learning_rate is None else self.g_learning_rate
         y = x_clean if self.weights.get("classifier", 0) == 0 else (x_clean, check_labels(
             data.labels, len(x_clean), int(classifier.output_shape[-1])))
-        monitor = _monitor(data, x_adv, x_clean, config, self.monitor_per_group)
-
         def run(weights, disc, cfg, ckpt):
+            monitor = _monitor(data, x_adv, x_clean, cfg, self.monitor_per_group)   # one per fit: its epochs
             wrapper = GANRestorer(model, disc if weights.get("adversarial", 0) > 0 else None, classifier,
                                   weights=weights, pixel=self.pixel, adversarial=self.adversarial, output=self.output)
             wrapper.compile(g_optimizer=keras.optimizers.Adam(g_lr, beta_1=self.beta_1),
@@ -309,6 +318,8 @@ class GAN(Recipe):
                          sub("gan"))
             record = {**record, "warmup": warm, "warmup_epochs": n_warm,
                       "seconds": round(warm["seconds"] + record["seconds"], 1)}
+            if "loss_per_attack" in warm and "loss_per_attack" in record:
+                record["loss_per_attack"] = _concat_epochs(warm["loss_per_attack"], record["loss_per_attack"])
         if self.g_learning_rate is not None:
             record["g_learning_rate_used"] = g_lr
         return record

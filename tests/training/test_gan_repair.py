@@ -181,8 +181,11 @@ def test_warm_start_trains_without_the_discriminator_first(data_dir, tmp_path):
     gen, clf = models.build("gan_denoiser_mnist"), models.build("m1")
     cfg = TrainConfig(epochs=3, batch_size=8, learning_rate=2e-3, val_fraction=0.25, seed=0)
     record = dataclasses.replace(warm, warmup_fraction=0.5).train(
-        gen, TrainData(x_adv=x_adv, x_clean=x, labels=y), cfg, verbose=0, classifier=clf,
-        checkpoint_dir=tmp_path / "ckpt")
+        gen, TrainData(x_adv=x_adv, x_clean=x, labels=y, groups=np.full(len(x), "FGSM")), cfg, verbose=0,
+        classifier=clf, checkpoint_dir=tmp_path / "ckpt")
+    curves = record["loss_per_attack"]   # one curve over both fits: before training, 2 warm-up epochs, 1 GAN
+    assert curves["epochs"] == [0, 1, 2, 3] and len(curves["mse"]["val"]["FGSM"]) == 4
+    assert curves["mse"]["val"]["FGSM"][:3] == record["warmup"]["loss_per_attack"]["mse"]["val"]["FGSM"]
     assert record["warmup_epochs"] == 2 and len(record["warmup"]["history"]["pixel"]) == 2
     assert all(v == 0 for v in record["warmup"]["history"]["d_loss"] + record["warmup"]["history"]["adversarial"])
     assert len(record["history"]["d_loss"]) == 1 and record["history"]["d_loss"][0] > 0   # then the full GAN

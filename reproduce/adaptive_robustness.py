@@ -218,6 +218,8 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--datasets", nargs="+", default=None, choices=sorted(EPS), help="only these datasets")
     p.add_argument("--defenses", nargs="+", default=None, help="only these defenses (registry names, or none)")
+    p.add_argument("--classifiers", nargs="+", default=None,
+                   help="only the rows of these classifiers (model-registry names, e.g. inception_v3_cifar10)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--update", action="store_true",
                    help="merge the rows run now into the existing adaptive_robustness.csv / .meta.json of --out-dir "
@@ -498,9 +500,10 @@ def main(argv=None) -> dict:
     runtime.seed_everything(args.seed)
     out = Path(args.out_dir or (REPO / "reproduce" / "results" / ("quick" if args.scale == "quick" else "")))
     rows = [r for r in ROWS if (args.datasets is None or r.dataset in args.datasets)
-            and (args.defenses is None or r.defense in args.defenses)]
+            and (args.defenses is None or r.defense in args.defenses)
+            and (args.classifiers is None or r.classifier in args.classifiers)]
     if not rows:
-        print(f"{Path(sys.argv[0]).name}: error: no row matches --datasets/--defenses", file=sys.stderr)
+        print(f"{Path(sys.argv[0]).name}: error: no row matches --datasets/--defenses/--classifiers", file=sys.stderr)
         raise SystemExit(1)
     # A row whose trained model is not shipped yet (a new baseline before its first --retrain --ship)
     # is left out, said here and recorded in the meta's "skipped".

@@ -248,8 +248,15 @@ class Context:
         if self.args.ship and self.scale == "retrain":
             from keras_restore.pipeline.ship import ship_model
 
-            ship_model(name, model, record, {}, scale=self.scale, seed=self.args.seed, source=self.source,
-                       log=self.log)
+            shipped = (models.shipped().get(name) or {}).get("training", {})
+            if hit and shipped.get("seconds") == record.get("seconds") and \
+                    (shipped.get("recipe") or {}).get("fingerprint") == (record.get("recipe") or {}).get("fingerprint"):
+                # the cached model is the shipped one (same training run): not written again (a rewritten
+                # .keras differs in bytes and would add a copy to the repository's history)
+                self.log(f"[ship] {name}: the shipped file is this training run's; left as it is")
+            else:
+                ship_model(name, model, record, {}, scale=self.scale, seed=self.args.seed, source=self.source,
+                           log=self.log)
         return model
 
     # ------------------------------------------------------------------------------ evaluation

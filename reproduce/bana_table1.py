@@ -13,7 +13,8 @@ batch of 96 clean images = 3 attacked models (Inception-v3, ResNet-18, VGG-13) x
 R-FGSM with alpha = eps/2) x 16 images, each with its own eps uniform on the integers 1..16
 (:mod:`keras_restore.training.online`); stage 1 L1 x 100 + LSGAN x 1 + Inception-v3 cross-entropy x 1,
 stage 2 feature matching on Inception-v3's top features alone (noise, image) or with the discriminator
-(image-2). The targets are CIFAR-sized and narrower than the paper's
+(image-2: feature x 100 + LSGAN x 1, stage 1's ratio; the paper gives no weights, and 1 : 1 drove the
+generator off the images here). The targets are CIFAR-sized and narrower than the paper's
 (:mod:`keras_restore.models.bana_targets`: VGG-13 width 0.5, ResNet-18 and Inception-v3 width 0.25),
 trained here from scratch (ImageNet weights cannot be downloaded).
 

@@ -101,10 +101,17 @@ LOSS_PAPER_NOTE = ("papers/001 Figs. 3-5 print no values (the figures are missin
                    "its text says only that the restoration loss is 'much slight' after each epoch)")
 
 
-def loss_rows(curves: dict) -> list[dict]:
+def loss_paper_note(source: str) -> str:
+    """Why a loss row's paper column is empty, for a table of the paper ``source``."""
+    if "papers/001" in source:
+        return LOSS_PAPER_NOTE
+    return f"{source} prints no per-epoch restoration-loss values"
+
+
+def loss_rows(curves: dict, paper_note: str = LOSS_PAPER_NOTE) -> list[dict]:
     """Long rows (restorer, attack, split, epoch, MSE, no-restoration MSE, and the paper's MSE --
-    empty, see ``LOSS_PAPER_NOTE``) of ``curves``: restorer name -> its training record with
-    ``loss_per_attack`` (:func:`keras_restore.training.train_restorer`)."""
+    empty, ``paper_note`` says why: :func:`loss_paper_note`) of ``curves``: restorer name -> its
+    training record with ``loss_per_attack`` (:func:`keras_restore.training.train_restorer`)."""
     rows = []
     for name, record in curves.items():
         lpa = record["loss_per_attack"]
@@ -115,7 +122,7 @@ def loss_rows(curves: dict) -> list[dict]:
                     # MSEs are ~1e-3..1e-1: 6 significant digits, not the tables' 2 decimals.
                     rows.append({"restorer": name, "trained_for": ", ".join(record.get("trained_for", {})),
                                  "attack": attack, "split": split, "epoch": epoch, "mse": f"{mse:.6g}",
-                                 "mse_paper": "", "mse_paper_note": LOSS_PAPER_NOTE,
+                                 "mse_paper": "", "mse_paper_note": paper_note,
                                  "no_restoration_mse": f"{identity:.6g}",
                                  "mse_over_no_restoration": f"{mse / identity:.4f}" if identity > 0 else "",
                                  "n_pairs": lpa["n"][split][attack], "kept_epoch": record.get("kept_epoch")})

@@ -42,7 +42,7 @@ def _loss_curves(spec: TableSpec, restorer_records: dict, out: Path, log):
         log(f"[V] no per-attack loss history for {', '.join(missing)} (trained before it was recorded, or "
             "given as a file): retrain to get its loss curves")
     if curves:
-        io.write_csv(out / f"{spec.name}_loss.csv", figures.loss_rows(curves))
+        io.write_csv(out / f"{spec.name}_loss.csv", figures.loss_rows(curves, figures.loss_paper_note(spec.source)))
         figures.loss_curves_figure(curves, out / f"{spec.name}_loss.png", spec, spec.columns,
                                    like_papers001=report.reporter(spec).loss_figures_like_papers001)
 

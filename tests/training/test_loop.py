@@ -135,6 +135,8 @@ def test_loss_rows_and_figure(tmp_path):
         "crunet_mnist_anet", "A-net", "train", 0)
     assert first["mse"] == "0.04" and first["mse_over_no_restoration"] == "1.0000"
     assert first["mse_paper"] == "" and first["mse_paper_note"] == figures.LOSS_PAPER_NOTE   # no printed value
+    assert figures.loss_paper_note("Ali et al. 2022, CRU-Net (papers/001)") == figures.LOSS_PAPER_NOTE
+    assert "papers/001" not in figures.loss_paper_note("A GAN denoiser (papers/004)")   # each table its own paper
     cwa = [r for r in rows if r["attack"] == "CWA" and r["split"] == "train"]
     assert all(r["mse_over_no_restoration"] == "" for r in cwa)   # no division by a zero no-restoration MSE
     figures.loss_curves_figure(curves, tmp_path / "loss.png", CRUNET_TABLE2, CRUNET_COLUMNS)

@@ -295,6 +295,8 @@ class GAN(Recipe):
         x_adv, x_clean = _pairs(model, data)
         if self.weights.get("adversarial", 0) > 0 and discriminator is None:
             discriminator = build_discriminator(self.discriminator, model.input_shape[1:])
+        if classifier is None and (self.weights.get("classifier", 0) > 0 or self.weights.get("feature", 0) > 0):
+            raise ValueError("Loss weights `classifier`/`feature` > 0 need a frozen `classifier`.")   # as GANRestorer
         g_lr = config.learning_rate if self.g_learning_rate is None else self.g_learning_rate
         y = x_clean if self.weights.get("classifier", 0) == 0 else (x_clean, check_labels(
             data.labels, len(x_clean), int(classifier.output_shape[-1])))

@@ -72,14 +72,16 @@ def merge_csv(path, rows: list[dict], key: str) -> Path:
     if any(key not in row for row in rows):
         raise ValueError(f"merge_csv: every row needs the key column {key!r}.")
     path, new = Path(path), {str(row[key]) for row in rows}
-    kept = []
-    if path.is_file():
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            if key not in (reader.fieldnames or []):
-                raise ValueError(f"merge_csv: {path} has no {key!r} column; cannot merge into it.")
-            kept = [row for row in reader if row[key] not in new]
-    return write_csv(path, kept + list(rows))
+    old = read_csv(path) if path.is_file() else []
+    if old and key not in old[0]:
+        raise ValueError(f"merge_csv: {path} has no {key!r} column; cannot merge into it.")
+    return write_csv(path, [row for row in old if row[key] not in new] + list(rows))
+
+
+def read_csv(path) -> list[dict]:
+    """The rows of a CSV this module wrote (values as strings)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def _fmt(v):

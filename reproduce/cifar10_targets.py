@@ -137,13 +137,6 @@ def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, sou
     return cache.cached("models", f"{name}-{key}", make)
 
 
-def io_rows(path: Path) -> list[dict]:
-    import csv
-
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def main(argv=None) -> list[dict]:
     from keras_restore import data, io, models, runtime
     from keras_restore.metrics import accuracy
@@ -207,7 +200,7 @@ def main(argv=None) -> list[dict]:
         out.mkdir(parents=True, exist_ok=True)
         # Rows merge by model: a run training two targets keeps the rows an earlier run wrote.
         io.merge_csv(out / "cifar10_targets.csv", rows, key="model")
-        done = [row["model"] for row in io_rows(out / "cifar10_targets.csv")]
+        done = [row["model"] for row in io.read_csv(out / "cifar10_targets.csv")]
         io.write_json(out / "cifar10_targets.meta.json",
                       {"scale": args.scale, "recipe": RECIPE, "learning_rate": LEARNING_RATE, "batch_size": BATCH,
                        "epochs": {m: EPOCHS.get(args.scale, {}).get(m) for m in done},

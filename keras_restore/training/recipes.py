@@ -295,15 +295,15 @@ class GAN(Recipe):
         x_adv, x_clean = _pairs(model, data)
         if self.weights.get("adversarial", 0) > 0 and discriminator is None:
             discriminator = build_discriminator(self.discriminator, model.input_shape[1:])
-        if classifier is None and (self.weights.get("classifier", 0) > 0 or self.weights.get("feature", 0) > 0):
-            raise ValueError("Loss weights `classifier`/`feature` > 0 need a frozen `classifier`.")   # as GANRestorer
         g_lr = config.learning_rate if self.g_learning_rate is None else self.g_learning_rate
-        y = x_clean if self.weights.get("classifier", 0) == 0 else (x_clean, check_labels(
-            data.labels, len(x_clean), int(classifier.output_shape[-1])))
+
         def run(weights, disc, cfg, ckpt):
             monitor = _monitor(data, x_adv, x_clean, cfg, self.monitor_per_group)   # one per fit: its epochs
+            # GANRestorer checks its arguments (a classifier for the classifier loss) before the labels are.
             wrapper = GANRestorer(model, disc if weights.get("adversarial", 0) > 0 else None, classifier,
                                   weights=weights, pixel=self.pixel, adversarial=self.adversarial, output=self.output)
+            y = x_clean if weights.get("classifier", 0) == 0 else (x_clean, check_labels(
+                data.labels, len(x_clean), int(classifier.output_shape[-1])))
             wrapper.compile(g_optimizer=keras.optimizers.Adam(g_lr, beta_1=self.beta_1),
                             d_optimizer=keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1))
             return _with_clip_rule(model, lambda: fit(wrapper, x_adv, y, cfg, ckpt, verbose, keep_best=True,

@@ -282,6 +282,14 @@ class Context:
             x = predict(generator, x, 128)
         return round(accuracy(classifier, x, self.y_test[:n], 256), 2)
 
+    def adaptive_row(self, labels: dict, classifier, generator, eps255: float, paper_oblivious: float | None,
+                     paper_source: str, paper_clean: float | None = None) -> dict:
+        """One row of an ``_adaptive.csv``: :meth:`adaptive` beside the oblivious FGSM accuracy on the
+        same images, each next to the paper's value where it prints one (:func:`adaptive_cells`)."""
+        res = self.adaptive(classifier, generator, eps255)
+        oblivious = self.accuracy(classifier, self.fgsm(classifier, eps255), generator, n=res["n"])
+        return adaptive_cells(labels, oblivious, res, paper_oblivious, paper_source, paper_clean)
+
     def adaptive(self, classifier, generator, eps255: float) -> dict:
         """The defense end to end (generator -> classifier) under APGD-CE then APGD-T (1 target class)."""
         from keras_restore.defenses import build_defense
@@ -322,6 +330,24 @@ def put(row: dict, column: str, ours: float, paper: float | None):
     which the results site shows as one cell ours / paper / difference)."""
     c = cell(ours, paper)
     row[column], row[f"{column}_paper"], row[f"{column}_delta"] = c["ours"], c["paper"], c["difference"]
+
+
+ADAPTIVE_PAPER_NOTE = "papers/003 reports no attack through the generator (its tables attack the classifier alone)"
+
+
+def adaptive_cells(labels: dict, oblivious: float, res: dict, paper_oblivious: float | None, paper_source: str,
+                   paper_clean: float | None = None) -> dict:
+    """``labels``, then the oblivious FGSM, adaptive and clean accuracy through the generator (``res``:
+    :meth:`Context.adaptive`), each with ``_paper`` / ``_delta`` (:func:`put`) and where the paper's
+    value comes from, then the attack's settings."""
+    row = dict(labels)
+    put(row, "FGSM_oblivious_acc", oblivious, paper_oblivious)
+    row["FGSM_oblivious_acc_paper_source"] = paper_source
+    put(row, "adaptive_accuracy", res["adaptive_accuracy"], None)
+    row["adaptive_accuracy_paper_note"] = ADAPTIVE_PAPER_NOTE
+    put(row, "clean_accuracy", res["clean_accuracy"], paper_clean)
+    row.update({k: v for k, v in res.items() if k not in ("adaptive_accuracy", "clean_accuracy")})
+    return row
 
 
 def exposed_recovered_rows(ctx: Context, eps_values, columns: dict, generator, paper: dict) -> list[dict]:

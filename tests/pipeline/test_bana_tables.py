@@ -32,6 +32,12 @@ def test_quick_table2_writes_paper_beside_ours_and_adaptive(reproduce_script, da
         adaptive = list(csv.DictReader(f))
     assert [a["classifier"] for a in adaptive] == ["VGG-13", "Inception-v3"]
     assert all(float(a["adaptive_accuracy"]) <= float(a["clean_accuracy"]) for a in adaptive)
+    # each oblivious cell beside the paper's (Table 2, recovered at eps 25); the paper has no adaptive value
+    assert [float(a["FGSM_oblivious_acc_paper"]) for a in adaptive] == [90.44, 98.5]
+    assert all(float(a["FGSM_oblivious_acc_delta"]) == round(float(a["FGSM_oblivious_acc"]) - float(
+        a["FGSM_oblivious_acc_paper"]), 2) for a in adaptive)
+    assert all(a["adaptive_accuracy_paper"] == "" and "reports no attack through" in a["adaptive_accuracy_paper_note"]
+               for a in adaptive)
     meta = json.loads((out / "bana_table2.meta.json").read_text())
     assert meta["scale"] == "quick" and meta["e_max"] == 128 and meta["n_eval"] == 20
     gen = meta["models"]["generators"]["e128"]

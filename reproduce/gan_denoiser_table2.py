@@ -22,7 +22,9 @@ Beside the paper's protocol, the adaptive attack through each whole defense (APG
 BPDA through Defense-GAN's projection, as Athalye et al. 2018 broke it).
 
 Scales: ``--quick`` (smoke test), default (shipped targets; the three defenses trained here, the
-first 100 test images), ``--retrain`` (targets too), ``--paper`` (for a GPU).
+first 100 test images, 50 on CIFAR-10, where the adaptive attack also takes 10 instead of 20 APGD iterations:
+``tables.GAN_DENOISER_T2_BUDGET``, so that each dataset's run stays under 10 minutes from the shipped models),
+``--retrain`` (targets too), ``--paper`` (for a GPU).
 
 Outputs in ``reproduce/results/``: ``gan_denoiser_table2_<dataset>.csv`` (rows ``<network> / <defense>``,
 each without / with its defense), ``_long.csv``, ``_adaptive.csv``, ``.meta.json``, figures.

@@ -32,6 +32,8 @@ from keras_restore.pipeline.report import reporter
 from keras_restore.pipeline.scales import Scale
 from keras_restore.pipeline.tables import ATTACK_OF_COLUMN, TableSpec
 
+# Attack sets larger than 2 x ATTACK_CHUNK images are made and cached in chunks of this many (resumable).
+ATTACK_CHUNK = 1000
 PAIR_RECIPE = ("each of n_pairs training images (seeded order) attacked once by one (target, attack) "
                "combination, round robin, then mixed")
 
@@ -183,13 +185,36 @@ class Run:
                      hashlib.sha256(x.tobytes()).hexdigest(), seed)
         start = time.time()
 
+        def generate(xs, ys, chunk_seed):
+            return attacks.generate(attack, model, xs, ys, dataset=self.spec.dataset, progress=self.progress,
+                                    seed=chunk_seed, **overrides)
+
         def make(_ckpt):
-            x_adv = attacks.generate(attack, model, x, y, dataset=self.spec.dataset, progress=self.progress,
-                                     seed=seed, **overrides)
-            return {"x_adv": x_adv}, {"params": params, "seed": seed}
+            if len(x) <= 2 * ATTACK_CHUNK:
+                return {"x_adv": generate(x, y, seed)}, {"params": params, "seed": seed}
+            # A large set (paper-scale training pairs) is made and cached ATTACK_CHUNK images at a time, so
+            # an interrupted run keeps every finished chunk; each chunk has its own seed (from the set's).
+            parts = []
+            for c, start in enumerate(range(0, len(x), ATTACK_CHUNK)):
+                sl = slice(start, start + ATTACK_CHUNK)
+                chunk_seed = int(io.key(seed, c), 16) % (2**31)
+
+                def make_chunk(_ckpt, sl=sl, chunk_seed=chunk_seed):
+                    return {"x_adv": generate(x[sl], y[sl], chunk_seed)}, {"params": params, "seed": chunk_seed}
+
+                n = len(x[sl])
+                arrays, _, _ = self.cache.cached("attacks", f"{tag}-{attack}-{key}-chunk{c}", make_chunk,
+                                                 valid=lambda a, n=n: "x_adv" in a and len(a["x_adv"]) == n)
+                parts.append(arrays["x_adv"])
+            return {"x_adv": np.concatenate(parts)}, {"params": params, "seed": seed, "chunk": ATTACK_CHUNK}
 
         arrays, _, hit = self.cache.cached("attacks", f"{tag}-{attack}-{key}", make,
                                            valid=lambda a: "x_adv" in a and a["x_adv"].shape == x.shape)
+        if not hit and len(x) > 2 * ATTACK_CHUNK:   # the whole set is stored: its chunks are not needed again
+            for c in range(-(-len(x) // ATTACK_CHUNK)):
+                path = self.cache.path("attacks", f"{tag}-{attack}-{key}-chunk{c}")
+                for p in (path, path.with_suffix(".json")):
+                    p.unlink(missing_ok=True)
         return arrays["x_adv"], {"params": params, "seed": seed, "cached": hit,
                                  "seconds": round(time.time() - start, 1),
                                  "source": attacks.default_source(attack, self.spec.dataset)}

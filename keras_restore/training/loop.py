@@ -167,24 +167,30 @@ def float32_copy(model, build):
     return fresh
 
 
-def make_dataset(x, y, batch_size: int, *, seed: int | None = None, shuffle: bool = True, augment=None):
+def make_dataset(x, y, batch_size: int, *, seed: int | None = None, shuffle: bool = True, augment=None,
+                 sample_weight=None):
     """``tf.data`` pipeline over the arrays ``x`` and ``y`` (any nesting of arrays of equal
     length): a seeded permutation of the indices, reshuffled each epoch, batched, gathered and
     prefetched. The arrays stay NumPy-side tensors captured once (no 2 GB graph constant).
-    ``augment``: a Keras preprocessing model (:func:`augmentation`) applied to each batch of ``x``."""
+    ``augment``: a Keras preprocessing model (:func:`augmentation`) applied to each batch of ``x``.
+    ``sample_weight``: one weight per example, yielded as the third element (Keras' weighted loss)."""
     import tensorflow as tf
 
     n = len(x)
     xs = tf.convert_to_tensor(x)
     ys = tf.nest.map_structure(tf.convert_to_tensor, y)
+    ws = None if sample_weight is None else tf.convert_to_tensor(np.asarray(sample_weight, np.float32))
     ds = tf.data.Dataset.range(n)
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(
-        lambda i: (tf.gather(xs, i), tf.nest.map_structure(lambda t: tf.gather(t, i), ys)),
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if ws is None:
+        gather = lambda i: (tf.gather(xs, i), tf.nest.map_structure(lambda t: tf.gather(t, i), ys))  # noqa: E731
+    else:
+        gather = lambda i: (tf.gather(xs, i), tf.nest.map_structure(lambda t: tf.gather(t, i), ys),  # noqa: E731
+                            tf.gather(ws, i))
+    ds = ds.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if augment is not None:
-        ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda a, *rest: (augment(a, training=True), *rest), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -194,9 +200,10 @@ def split(n: int, val_fraction: float) -> int:
 
 
 def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_best=False, monitor=None,
-        callbacks=(), augment: str = "none") -> dict:
+        callbacks=(), augment: str = "none", sample_weight=None) -> dict:
     """Train a compiled ``model`` on ``(x, y)`` (``y`` may be a tuple of arrays); see the module docstring.
-    ``augment``: an :data:`AUGMENTATIONS` name, applied to the training inputs only.
+    ``augment``: an :data:`AUGMENTATIONS` name, applied to the training inputs only. ``sample_weight``:
+    one weight per example (training and held-out split alike), or None.
     Returns a JSON-serialisable record (config, sizes, history, seconds, kept epoch, loss per group)."""
     from keras_restore.runtime import seed_everything
 
@@ -207,14 +214,28 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
     aug = augmentation(augment, x.shape[1:], config.seed)
     if aug is not None and keras.backend.backend() != "tensorflow":
         raise ValueError(f"`augment={augment!r}` needs the TensorFlow backend (tf.data); got {keras.backend.backend()!r}.")
+    sw = None
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, np.float32)
+        if sw.shape != (len(x),) or not np.all(np.isfinite(sw)) or np.any(sw < 0):
+            raise ValueError(f"`sample_weight` must hold one finite weight >= 0 per example: expected shape "
+                             f"({len(x)},), got {sw.shape}.")
+        if not isinstance(y, tuple) and np.ndim(y) > 2:
+            # Keras' pixel losses reduce the channel axis only: one weight per image, broadcast over its pixels.
+            sw = sw.reshape((len(x),) + (1,) * (np.ndim(y) - 2))
+    w_tr, w_val = (None, None) if sw is None else (sw[:n_tr], sw[n_tr:])
     if keras.backend.backend() == "tensorflow":
-        train = make_dataset(x[:n_tr], take(y, slice(0, n_tr)), config.batch_size, seed=config.seed, augment=aug)
-        val = (make_dataset(x[n_tr:], take(y, slice(n_tr, None)), config.batch_size, shuffle=False)
-               if n_val else None)
+        train = make_dataset(x[:n_tr], take(y, slice(0, n_tr)), config.batch_size, seed=config.seed, augment=aug,
+                             sample_weight=w_tr)
+        val = (make_dataset(x[n_tr:], take(y, slice(n_tr, None)), config.batch_size, shuffle=False,
+                            sample_weight=w_val) if n_val else None)
         fit_kwargs = {"shuffle": False}   # tf.data shuffles (seeded)
     else:   # Keras 3 on JAX/PyTorch without TensorFlow (e.g. a GPU machine): NumPy input, Keras shuffles
-        train, val = x[:n_tr], ((x[n_tr:], take(y, slice(n_tr, None))) if n_val else None)
-        fit_kwargs = {"y": take(y, slice(0, n_tr)), "batch_size": config.batch_size, "shuffle": True}
+        val_y = take(y, slice(n_tr, None))
+        train = x[:n_tr]
+        val = (((x[n_tr:], val_y) if w_val is None else (x[n_tr:], val_y, w_val)) if n_val else None)
+        fit_kwargs = {"y": take(y, slice(0, n_tr)), "batch_size": config.batch_size, "shuffle": True,
+                      **({} if w_tr is None else {"sample_weight": w_tr})}
     callbacks = list(callbacks)
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)

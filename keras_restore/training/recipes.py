@@ -134,28 +134,79 @@ def _with_clip_rule(model, train) -> dict:
 
 @dataclass(frozen=True)
 class PixelLoss(Recipe):
-    """A restorer trained on (adversarial, clean) pairs with a pixel loss (``"mse"`` or ``"l1"``)."""
+    """A restorer trained on (adversarial, clean) pairs with a pixel loss (``"mse"`` or ``"l1"``).
+
+    ``balance``: ``"none"`` (the papers' pooled loss: every pair counts the same) or ``"attack"`` (a
+    variant, issue 21; not in any paper): each pair is weighted by its attack group (``TrainData.groups``)
+    so that every attack contributes equally and relative to its own size, ``w_i = c / (n_g * e_g)`` with
+    ``n_g`` the group's pairs, ``e_g`` the group's identity loss (the pixel loss of ``x_adv`` against
+    ``x_clean`` before training) and ``c`` making the weights average 1 (:func:`attack_balanced_weights`).
+    Why: with the pooled MSE, pairs whose perturbation is large in pixels (the spatial attack: a rotation
+    moves every edge) outweigh the small L-inf ones by orders of magnitude (the CIFAR-10 loss curves of
+    papers/000 Table 5). The held-out loss, which picks the kept epoch, is weighted the same way."""
 
     loss: str = "mse"
     monitor_per_group: int = 256
+    balance: str = "none"
     NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
     RULES: ClassVar[tuple] = ("adam", "keep-best-val", "clip-ste", "tf.data")
 
     def __post_init__(self):
         if self.loss not in ("mse", "l1"):
             raise ValueError(f"`loss` must be 'mse' or 'l1', got {self.loss!r}.")
+        if self.balance not in BALANCES:
+            raise ValueError(f"`balance` must be one of {', '.join(map(repr, BALANCES))}, got {self.balance!r}.")
+
+    def fingerprint(self) -> str:   # the pooled recipes keep the fingerprint they had before `balance`
+        fields = dataclasses.asdict(self)
+        if fields["balance"] == "none":
+            del fields["balance"]
+        return io.key(type(self).__name__, fields, list(self.RULES))
 
     def stages(self):
-        return [f"pixel ({self.loss})"]
+        return [f"pixel ({self.loss}" + (", attack-balanced)" if self.balance == "attack" else ")")]
 
     def train(self, model, data, config, *, checkpoint_dir=None, verbose=2, **context):
         data.require(self.NEEDS, "PixelLoss")
         x_adv, x_clean = _pairs(model, data)
+        weights = balance_record = None
+        if self.balance == "attack":
+            if data.groups is None:
+                raise ValueError("`balance='attack'` needs `groups` (the attack of each pair) in the training data.")
+            weights, balance_record = attack_balanced_weights(x_adv, x_clean, data.groups, loss=self.loss)
         monitor = _monitor(data, x_adv, x_clean, config, self.monitor_per_group)
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                       loss="mse" if self.loss == "mse" else "mae")
-        return _with_clip_rule(model, lambda: fit(model, x_adv, x_clean, config, checkpoint_dir, verbose,
-                                                  keep_best=True, monitor=monitor))
+        record = _with_clip_rule(model, lambda: fit(model, x_adv, x_clean, config, checkpoint_dir, verbose,
+                                                    keep_best=True, monitor=monitor, sample_weight=weights))
+        if balance_record is not None:
+            record["balance"] = balance_record
+        return record
+
+
+BALANCES = ("none", "attack")
+
+
+def attack_balanced_weights(x_adv, x_clean, groups, *, loss: str = "mse"):
+    """Per-pair weights of :class:`PixelLoss`'s ``balance="attack"``: ``w_i = c / (n_g * e_g)`` for a pair
+    of group ``g`` (``n_g`` pairs, identity loss ``e_g`` = mean pixel loss of ``x_adv`` vs ``x_clean``,
+    floored at 1e-8), ``c`` such that the weights average 1. Returns ``(weights float32, record)``; the
+    record gives each group's ``n``, ``identity_loss`` and ``weight``."""
+    groups = np.asarray(groups)
+    if groups.shape != (len(x_adv),):
+        raise ValueError(f"`groups` must give one label per pair: expected shape ({len(x_adv)},), got {groups.shape}.")
+    diff = np.asarray(x_adv, np.float32) - np.asarray(x_clean, np.float32)
+    per_pair = (np.square(diff) if loss == "mse" else np.abs(diff)).reshape(len(diff), -1).mean(axis=1)
+    raw, record = np.empty(len(diff), np.float64), {}
+    for g in np.unique(groups):
+        mask = groups == g
+        e = max(float(per_pair[mask].mean()), 1e-8)
+        raw[mask] = 1.0 / (mask.sum() * e)
+        record[str(g)] = {"n": int(mask.sum()), "identity_loss": e}
+    raw *= len(raw) / raw.sum()
+    for g in record:
+        record[g]["weight"] = float(raw[groups == g][0])
+    return raw.astype(np.float32), record
 
 
 def magnet_noisy(x, noise_volume: float, seed: int, stream: int = 0) -> np.ndarray:
@@ -581,6 +632,8 @@ class WGANGenerator(Recipe):
 RECIPES: dict[str, Recipe] = {
     "pixel_mse": PixelLoss("mse"),
     "pixel_l1": PixelLoss("l1"),
+    # issue 21's variant (not in any paper): every attack's pairs count equally, each relative to its own size.
+    "pixel_mse_balanced": PixelLoss("mse", balance="attack"),
     # MagNet's autoencoders (Meng & Chen 2017): MSE on clean + N(0, 0.1) noise (their MNIST v_noise), batch 256.
     "magnet_denoising": MagNetDenoising(),
     "gan": GAN(),

@@ -298,7 +298,10 @@ def test_cifar10_scales():
                                       "mim": {"eps": 0.15, "eps_iter": 0.015},
                                       "cw": {"binary_search_steps": 1, "max_iterations": 50}}
         assert "the first 100 test images, CW-L2 1 x 50" in s.note and "Adaptive: 50 images" in s.note
-        assert "Adaptive: 50 images" not in get_scale(scale, t2).note   # Table 2: 10 images x 20 iterations
+        assert "Adaptive: 50 images" not in get_scale(scale, t2).note   # Table 2: 10 images x 10 iterations
+        s2 = get_scale(scale, t2)   # Table 2 on CIFAR-10: 50 images, 10 APGD iterations (its 10-minute budget)
+        assert (s2.n_eval, s2.n_adaptive, s2.adaptive_iter) == (50, 10, 10)
+        assert "the first 50 test images" in s2.note and "adaptive 10 images x 10 iterations" in s2.note
         assert (get_scale(scale, ab).n_adaptive, get_scale(scale, ab).adaptive_targets) == (50, 1)
     assert get_scale("default", t1).note.startswith("Shipped DenseNet121 / MobileNet / ResNet-20")
     paper = get_scale("paper", t1)

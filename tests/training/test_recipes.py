@@ -209,3 +209,48 @@ def test_magnet_denoising_is_baseline_magnets_training(reproduce_script, monkeyp
         MagNetDenoising(noise_stream=-1)
     with pytest.raises(ValueError, match="needs x_clean"):
         recipe.train(_restorer(), TrainData(), CFG, verbose=0)
+
+
+def test_attack_balanced_weights_equalise_the_groups():
+    from keras_restore.training.recipes import attack_balanced_weights
+
+    rng = np.random.default_rng(0)
+    clean = rng.random((30, 8, 8, 1), dtype=np.float32)
+    adv = clean.copy()
+    adv[:10] += 0.01                            # a small perturbation (10 pairs) ...
+    adv[10:] += 0.3                             # ... and a large one (20 pairs)
+    groups = np.array(["small"] * 10 + ["large"] * 20)
+    w, record = attack_balanced_weights(adv, clean, groups)
+    assert w.shape == (30,) and abs(w.mean() - 1) < 1e-5
+    # Each group's weighted identity loss is the same: sum over its pairs of w_i * e_i.
+    per_pair = ((adv - clean) ** 2).reshape(30, -1).mean(1)
+    small, large = (float((w * per_pair)[groups == g].sum()) for g in ("small", "large"))
+    assert small == pytest.approx(large, rel=1e-4)
+    assert record["small"]["n"] == 10 and record["small"]["weight"] > record["large"]["weight"]
+    with pytest.raises(ValueError, match="one label per pair"):
+        attack_balanced_weights(adv, clean, groups[:5])
+
+
+def test_balanced_pixel_recipe_trains_and_keeps_the_pooled_fingerprint():
+    adv, clean, _ = _pairs()
+    groups = np.array(["a", "b"] * (len(adv) // 2))
+    adv[groups == "b"] = np.clip(adv[groups == "b"] + 0.2, 0, 1)
+    keras.utils.set_random_seed(0)
+    recipe = training.get_recipe("pixel_mse_balanced")
+    record = recipe.train(_restorer(), TrainData(x_adv=adv, x_clean=clean, groups=groups), CFG, verbose=0)
+    assert record["history"]["loss"][-1] < record["history"]["loss"][0]
+    assert set(record["balance"]) == {"a", "b"} and record["balance"]["a"]["weight"] > record["balance"]["b"]["weight"]
+    assert recipe.fingerprint() != PixelLoss("mse").fingerprint()
+    assert "attack-balanced" in recipe.stages()[0]
+    with pytest.raises(ValueError, match="needs `groups`"):
+        recipe.train(_restorer(), TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0)
+    with pytest.raises(ValueError, match="`balance` must be one of"):
+        PixelLoss("mse", balance="per-class")
+
+
+def test_fit_refuses_bad_sample_weights():
+    adv, clean, _ = _pairs(32)
+    model = _restorer()
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match="`sample_weight` must hold one finite weight"):
+        training.fit(model, adv, clean, CFG, verbose=0, sample_weight=np.ones(5))

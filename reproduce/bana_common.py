@@ -12,7 +12,6 @@ models (``pipeline.cache.Cache``), ``--ship`` (``pipeline.ship.ship_model``), at
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from pathlib import Path
 
@@ -143,8 +142,7 @@ class Context:
                                         f"targets first: {RETRAIN_TARGETS}")
             self.records["targets"][name] = {"source": f"saved_models/{name}.keras"}
             return models.load_model(name)
-        sys.path.insert(0, str(REPO / "reproduce"))
-        import cifar10_targets
+        from keras_restore.pipeline import cifar_targets as cifar10_targets
 
         if self._train is None:
             self._train = self.train_images(None)

@@ -56,11 +56,13 @@ import sys
 import time
 from pathlib import Path
 
+# The recipe, its epochs, schedules and the training function are shared with the tables' --retrain scale.
+from keras_restore.pipeline.cifar_targets import (
+    BANA, BATCH, EPOCHS, KNOWN, LEARNING_RATE, MODELS, PRECISION, RECIPE, SCHEDULE, train_target,
+)
+
 REPO = Path(__file__).resolve().parents[1]
-MODELS = ("densenet121_cifar10", "mobilenet_cifar10", "resnet_cifar10")
-# papers/003 (Bana et al. 2021): its attacked / evaluation models at CPU width (models/bana_targets.py).
-BANA = ("vgg13_cifar10", "resnet18_cifar10", "inception_v3_cifar10", "vgg11_cifar10")
-KNOWN = MODELS + ("vgg19_cifar10",) + BANA
+
 # What each target's accuracy is compared with (value %, where it is printed).
 REFERENCE = {
     "densenet121_cifar10": (80.0, "papers/000 Sec. 4.4: 'above 80%' (Dense-Net); papers/001 D-net 83.3%"),
@@ -73,27 +75,6 @@ REFERENCE = {
                                    "width 0.25 here)"),
     "vgg11_cifar10": (None, "papers/003 prints no VGG-11 accuracy (width 0.5 here)"),
 }
-EPOCHS = {
-    "quick": {name: 1 for name in KNOWN},
-    "retrain": {"densenet121_cifar10": 20, "mobilenet_cifar10": 30, "resnet_cifar10": 40, "vgg19_cifar10": 15,
-                # papers/003 targets (2-core CPU): VGG-13 ~5 min, ResNet-18 ~5.5 min, Inception-v3 ~12 min,
-                # VGG-11 ~4 min per epoch (models/bana_targets.py); epochs cut so that two fit one session.
-                "vgg13_cifar10": 10, "resnet18_cifar10": 10, "inception_v3_cifar10": 8, "vgg11_cifar10": 8},
-    "paper": {name: 60 for name in KNOWN},
-}
-RECIPE = "classifier_cifar"
-LEARNING_RATE, BATCH = 0.1, 128
-# Learning-rate schedule per model: cosine from 0.1 (He et al.'s ResNet-20 needs no warm-up); one
-# epoch of linear warm-up first for the keras.applications networks (DenseNet121 started at 0.1
-# went unstable on 2026-12-02: training accuracy 28/36/43/48/56% in epochs 1-5, then 44% in epoch 6,
-# validation 20% after epoch 5; that run was stopped and is not used).
-SCHEDULE = {"densenet121_cifar10": "cosine_warmup", "mobilenet_cifar10": "cosine_warmup",
-            "resnet_cifar10": "cosine", "vgg19_cifar10": "cosine_warmup",
-            # papers/003: warm-up for the plain (non-residual) VGGs and the Inception-v3; ResNet-18 as ResNet-20.
-            "vgg13_cifar10": "cosine_warmup", "vgg11_cifar10": "cosine_warmup", "inception_v3_cifar10": "cosine_warmup",
-            "resnet18_cifar10": "cosine"}
-
-
 def build_parser() -> argparse.ArgumentParser:
     from keras_restore.pipeline.script import add_scale_flags
 
@@ -112,31 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ship", action="store_true", help="copy the trained models into saved_models/")
     p.add_argument("--quiet", action="store_true")
     return p
-
-
-def recipe_fingerprint() -> str:
-    from keras_restore import training
-
-    return training.get_recipe(RECIPE).fingerprint()
-
-
-def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, source: str, cache, verbose=2):
-    """``name`` trained by :data:`RECIPE` for ``epochs`` (cached, resumable); returns ``(model, record, hit)``."""
-    from keras_restore import io, models, runtime, training
-
-    recipe = training.get_recipe(RECIPE)
-    cfg = training.TrainConfig(epochs=epochs, batch_size=BATCH, learning_rate=LEARNING_RATE, seed=seed,
-                               precision=precision, lr_schedule=SCHEDULE[name])
-    key = io.key(name, len(x), source, recipe.fingerprint(), cfg.as_dict())
-
-    def make(ckpt):
-        runtime.seed_everything(seed)
-        model = training.build_model(lambda: models.build(name), cfg)
-        record = recipe.train(model, training.TrainData(x_clean=x, labels=y), cfg, checkpoint_dir=ckpt,
-                              verbose=verbose)
-        return training.float32_copy(model, lambda: models.build(name)), {**record, "precision": precision}
-
-    return cache.cached("models", f"{name}-{key}", make)
 
 
 def main(argv=None) -> list[dict]:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_restore import data, io, runtime
+from keras_restore.pipeline import cifar_targets
 from keras_restore.pipeline.cache import Cache
 from keras_restore.pipeline.report import reporter
 from keras_restore.pipeline.scales import Scale
@@ -155,10 +156,21 @@ class Run:
                 model = training.float32_copy(model, lambda: models.build(name))
                 return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": precision}
 
-            model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
-            if hit:
-                self.log(f"[I] {label}: cached {name}-{key}.keras")
-            record["cache_file"] = str(self.cache.path("models", f"{name}-{key}"))
+            if recipe_name == cifar_targets.RECIPE:
+                # The CIFAR-10 targets' recipe (reproduce/cifar10_targets.py): its batch, learning rate and
+                # schedule, and its cache key, so a target that script trained is reused here (and back).
+                xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
+                self.log(f"[I] {label}: {name} by recipe {recipe_name}, {epochs} epoch(s) on {len(xt)} images "
+                         f"({precision}; cached or trained)")
+                model, record, hit = cifar_targets.train_target(name, xt, yt, epochs=epochs, seed=self.seed,
+                                                                precision=precision, source=self.source,
+                                                                cache=self.cache, verbose=self.verbose)
+                record = {**record, "source": "cached" if hit else f"trained ({self.scale.name} scale)"}
+            else:
+                model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
+                if hit:
+                    self.log(f"[I] {label}: cached {name}-{key}.keras")
+                record["cache_file"] = str(self.cache.path("models", f"{name}-{key}"))
             n_bn = self.scale.target_precise_bn.get(name, 0)
             if n_bn:   # deterministic (a seeded image order), so the cached training is reused as it is
                 order = self._train_order(n_bn)

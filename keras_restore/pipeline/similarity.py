@@ -16,6 +16,7 @@ that would explain the paper's 80-105 dB (a hypothesis, labelled as such).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from keras_restore import data
@@ -157,6 +158,7 @@ def gan_denoiser_similarity(scale, *, dataset="mnist", data_dir=None, out_dir="r
     if unknown:
         raise ValueError(f"Unknown attack column(s) {unknown}; expected some of: {', '.join(spec.columns)}.")
     out = Path(out_dir)
+    start = time.time()
     source = data.source_label(spec.dataset, data_dir)
     meta, how = meta_or_run(spec, ds_scale, cols, source, out=out, tag="3-4", log=log, data_dir=data_dir,
                             cache_dir=cache_dir, seed=seed, progress=progress, precision=precision)
@@ -172,6 +174,8 @@ def gan_denoiser_similarity(scale, *, dataset="mnist", data_dir=None, out_dir="r
                                "SSIM": "tf.image.ssim(max_val=1), mean over the images",
                                "Base": "the adversarial examples vs the clean test images",
                                "Ours": "the GAN denoiser's output on them vs the clean test images"},
-        **({"not_run": dict(spec.not_run)} if spec.not_run else {}), "versions": io.versions()})
+        **({"not_run": dict(spec.not_run)} if spec.not_run else {}), "versions": io.versions(),
+        # this script's time: ~0 when it read Table 1's metadata, else Table 1's whole run
+        "wall_seconds": round(time.time() - start, 1)})
     log(f"== wrote {out / name}.csv (+ .meta.json)")
     return {"rows": rows}

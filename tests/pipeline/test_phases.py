@@ -1,6 +1,8 @@
 """Run.attack: a large attack set is made and cached in chunks, so an interrupted run resumes with
 the finished chunks and ends with the same set as an uninterrupted one."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,32 @@ def test_small_attack_set_is_made_in_one_call(tmp_path, monkeypatch):
     monkeypatch.setattr(attacks, "generate", lambda name, m, xs, *a, **k: calls.append(len(xs)) or real(name, m, xs, *a, **k))
     make_run(tmp_path).attack(tiny_classifier(), "fgsm", x, y, tag="eval")
     assert calls == [8]
+
+
+def test_cifar_retrain_scale_trains_targets_by_the_cifar_recipe(tmp_path, monkeypatch):
+    """--retrain of the CIFAR-10 tables: the papers' pair budget, and targets by reproduce/cifar10_targets.py's
+    recipe through the same function (one cache key), at that script's epochs and dtype per model."""
+    from keras_restore.pipeline import cifar_targets
+    from keras_restore.pipeline.tables import TABLE5, CRUNET_TABLE3
+
+    for spec in (TABLE5, CRUNET_TABLE3):
+        s = get_scale("retrain", spec)
+        assert (s.n_pairs, s.restorer_epochs, s.n_eval) == (50000, 20, 200)
+        assert s.target_recipe["densenet121_cifar10"] == cifar_targets.RECIPE == "classifier_cifar"
+        assert s.target_epochs["mobilenet_cifar10"] == cifar_targets.EPOCHS["retrain"]["mobilenet_cifar10"] == 30
+        assert s.target_precision["mobilenet_cifar10"] == "float32"
+    assert get_scale("default", TABLE5).n_pairs == 8000   # the default keeps the shipped (CPU-budget) restorer's
+    calls = []
+
+    def fake_train(name, x, y, **kwargs):
+        calls.append((name, len(x), kwargs["epochs"], kwargs["precision"]))
+        return tiny_classifier(), {"config": {"epochs": kwargs["epochs"]}}, False
+
+    monkeypatch.setattr(cifar_targets, "train_target", fake_train)
+    monkeypatch.setattr("keras_restore.metrics.accuracy", lambda *a, **k: 10.0)
+    scale = dataclasses.replace(get_scale("retrain", TABLE5), pretrained=False)
+    run = Run(TABLE5, scale, data_dir=None, cache_dir=tmp_path, seed=0, columns=None, progress=False, log=lambda s: None)
+    run.x_train, run.y_train = np.zeros((6, 32, 32, 3), np.float32), np.zeros(6, int)
+    run.x_test, run.y_test = run.x_train, run.y_train
+    _, record = run.target("Mobile-Net", "mobilenet_cifar10")
+    assert calls == [("mobilenet_cifar10", 6, 30, "float32")] and record["source"] == "trained (retrain scale)"

@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/run_all.py [--quick] [--summary-only]
 
-Runs ``roofline.py``, ``restorers.py`` and (when present) ``attacks.py`` and ``apgd_vs_art.py``
+Runs ``roofline.py``, ``restorers.py`` and (when present) ``attacks.py``, ``apgd_vs_art.py``, ``onednn.py``
+and ``precision.py``
 one after the other, each in its own process (thread pools are fixed per process), passing
 ``--quick`` on. A failing script is reported and the others still run; the summary is built from
 whatever CSVs exist.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-SCRIPTS = ("roofline.py", "restorers.py", "attacks.py", "apgd_vs_art.py", "onednn.py")
+SCRIPTS = ("roofline.py", "restorers.py", "attacks.py", "apgd_vs_art.py", "onednn.py", "precision.py")
 
 
 def read_csv(name):
@@ -195,6 +196,14 @@ def summary() -> str:
         parts.append(md_table(apgd, ["attack", "target", "norm", "eps", "n_iter", "n", "batch_size",
                                      "ours_img_s", "art_img_s", "ratio", "robust_acc_pct_ours",
                                      "robust_acc_pct_art", "agreement_pp", "ours_vs_floor"]))
+    prec = read_csv("precision")
+    if prec:
+        parts.append(f"\n## Training dtype: float32 vs mixed_bfloat16 (`precision.py`, run {prec[0].get('date')}, load "
+                     f"{prec[0].get('load_avg_1m')})\n\n"
+                     "`train_on_batch` at batch 128 on 32x32x3 inputs, the two policies interleaved round by round; "
+                     "`vs_float32` = median img/s over float32's of the same run.\n\n")
+        parts.append(md_table(prec, ["model", "policy", "batch_size", "img_per_s_median", "img_per_s_best",
+                                     "vs_float32"]))
     return "".join(parts)
 
 

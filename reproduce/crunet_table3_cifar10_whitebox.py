@@ -11,8 +11,9 @@ targets are shared through the cache), with eps 8/255.
 
 Scales: ``--quick`` (targets 1 epoch on 1,000 images, 120 pairs, 20 test images, reduced CW /
 DeepFool / spatial grids); default (the shipped D-net / M-net and CRU-Nets); ``--retrain``
-(DenseNet121 3 / MobileNet 5 epochs on 50,000 images, then per CRU-Net 4,000 pairs, 4 epochs,
-Adam 1e-3, batch 32; 200 test images, CW 3x50 iterations, an 11x3x3 spatial grid); ``--paper``
+(issue 21: D-net / M-net by the CIFAR-10 recipe of ``reproduce/cifar10_targets.py``, 20 / 30 epochs,
+shared with Table 5 through the cache; then per CRU-Net 50,000 pairs, 20 epochs, Adam 1e-3, batch 32;
+200 test images, CW 3x50 iterations, an 11x3x3 spatial grid); ``--paper``
 (60 epochs, 50,000 pairs, 20 CRU-Net epochs, the whole test set: for a GPU).
 
 Outputs: ``crunet_table3_cifar10_whitebox.csv`` (+ ``_long.csv``, ``.meta.json``,

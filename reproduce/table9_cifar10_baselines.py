@@ -59,8 +59,9 @@ Scales (``TABLE9.scale_overrides``; every value in the ``.meta.json``):
   (10,000 images x ~50 ms), the six attacks on 200 test images ~6 min, the correctly classified images and
   test accuracies ~4 min, evaluation ~12 min (Defense-GAN's projections ~8.5 of it).
   Once the four are shipped (``--ship``) and the attacks cached, a rerun takes ~15 min (~20 without cache).
-* ``--retrain``: every model trained here (Table 5's targets and restorer at its ``--retrain`` budget, the GAN
-  denoiser for papers/004's three targets, then the baselines): ~4-5 h on this CPU. ``--ship`` is refused
+* ``--retrain``: every model trained here (Table 5's targets and restorer at its ``--retrain`` budget -- since
+  issue 21 the papers' 50,000 pairs x 20 epochs, for the baselines too -- the GAN denoiser for papers/004's
+  three targets, then the baselines): many hours on this CPU (was ~4-5 h at 8,000 pairs x 8 epochs). ``--ship`` is refused
   (the targets and restorers belong to Tables 5 and papers/004's Table 1).
 * ``--paper``: Table 5's paper budget (60 target epochs, 50,000 pairs, 20 epochs), the copy 10 epochs on all
   training images, Defense-GAN 200 x 10: for a GPU.

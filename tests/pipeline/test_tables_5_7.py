@@ -93,3 +93,15 @@ def test_restorer_training_keeps_the_best_validation_epoch(tmp_path):
     # the model holds the kept epoch's weights: its validation MSE equals the best one
     mse = float(keras.ops.mean((model.predict(x[48:], verbose=0) - x[48:]) ** 2))
     assert abs(mse - min(val)) < 1e-4
+
+
+def test_balanced_variant_is_table5_with_its_own_restorer_and_recipe():
+    t5, bal = TABLES["table5_cifar10"], TABLES["table5_cifar10_balanced"]
+    assert (bal.targets, bal.columns, bal.paper, bal.dataset) == (t5.targets, t5.columns, t5.paper, t5.dataset)
+    assert {(r.restorer, r.recipe) for r in bal.rows.values()} == {("restorer_cifar10_balanced", "pixel_mse_balanced")}
+    assert all(bal.owns_restorer(label) for label in bal.rows)
+    from keras_restore import models
+
+    assert models.get_spec("restorer_cifar10_balanced").not_shipped   # 78.8 MB: trained by the script
+    for scale in ("default", "retrain"):
+        assert get_scale(scale, bal) == get_scale(scale, t5)

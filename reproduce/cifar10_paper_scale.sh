@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Issue 21: CIFAR-10 at the papers' scale on this CPU, step by step, in the background:
+#
+#     nohup reproduce/cifar10_paper_scale.sh > logs/cifar10_paper_scale.out 2>&1 &
+#
+# Every step resumes from reproduce/cache (finished targets, restorers and attack chunks are cached;
+# a model in training continues from its last finished epoch through BackupAndRestore), so after an
+# interruption (a session's end) the same command carries on where it stopped; finished steps take
+# seconds. Each step's start, end and wall time go to logs/cifar10_paper_scale.log.
+#
+#  1. the targets by the CIFAR-10 recipe, each in its fastest dtype (pipeline/cifar_targets.PRECISION,
+#     measured by benchmarks/precision.py): MobileNet 30 epochs float32, DenseNet121 20 and ResNet-20 40
+#     mixed_bfloat16 (reproduce/cifar10_targets.py; `--ship` afterwards copies them to saved_models/);
+#  2. Table 5 at --retrain: 50,000 pairs (the 12 target x attack sets, 1,000 images per cached chunk)
+#     and the Table 2 restorer 20 epochs; then the attack-balanced variant on the same pairs;
+#  3. Table 7 at --retrain (VGG19 15 epochs, ResNet-20 from step 1; Table 5's restorer);
+#  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): Tables 3 and 5;
+#     Tables 6-7 (similarity) are read off Table 3's run.
+# STEPS="1 2" runs only those steps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${KERAS_RESTORE_DATA:-../shared/data}"
+STEPS="${STEPS:-1 2 3 4}"
+mkdir -p logs
+LOG=logs/cifar10_paper_scale.log
+if [ -d .venv ]; then . .venv/bin/activate; fi
+export TF_CPP_MIN_LOG_LEVEL=2
+
+step() {
+    local start; start=$(date +%s)
+    echo "[$(date -u +%FT%TZ)] start: $*" >> "$LOG"
+    "$@"
+    echo "[$(date -u +%FT%TZ)] done in $(( $(date +%s) - start )) s: $*" >> "$LOG"
+}
+
+for s in $STEPS; do
+    case "$s" in
+        1)
+            step python reproduce/cifar10_targets.py --retrain --models mobilenet_cifar10 --precision float32 --data-dir "$DATA"
+            step python reproduce/cifar10_targets.py --retrain --models densenet121_cifar10 --precision mixed_bfloat16 --data-dir "$DATA"
+            step python reproduce/cifar10_targets.py --retrain --models resnet_cifar10 --precision mixed_bfloat16 --data-dir "$DATA"
+            ;;
+        2)
+            step python reproduce/table5_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            step python reproduce/table5_cifar10_balanced.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            ;;
+        3)
+            step python reproduce/table7_transfer_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            ;;
+        4)
+            step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            step python reproduce/crunet_table5_cifar10_blackbox.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            step python reproduce/crunet_table6_7_similarity.py --retrain --datasets cifar10 --data-dir "$DATA"
+            ;;
+        *)
+            echo "cifar10_paper_scale.sh: error: unknown step '$s' in STEPS (expected 1-4)" >&2
+            exit 2
+            ;;
+    esac
+done
+echo "[$(date -u +%FT%TZ)] all steps done: $STEPS" >> "$LOG"

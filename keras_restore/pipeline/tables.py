@@ -826,7 +826,12 @@ def _gan_denoiser_scales(dataset: str) -> dict:
                   "n_eval": c["n_eval"], "n_adaptive": c["n_adaptive"], "adaptive_iter": c["adaptive_iter"],
                   "adaptive_targets": c["adaptive_targets"], "attack_overrides": {**eps, **c["attacks"]}}
         shipped = "Shipped DenseNet121 / MobileNet / ResNet-20; "
-        trained = "Everything trained on this CPU (DenseNet121 3, MobileNet 5, ResNet-20 3 epochs); "
+        # --retrain: the targets by the CIFAR-10 recipe (issue 21; reproduce/cifar10_targets.py, one cache).
+        cifar_recipe = {"target_epochs": {n: cifar_targets.EPOCHS["retrain"][n] for n in targets.values()},
+                        "target_recipe": {n: cifar_targets.RECIPE for n in targets.values()},
+                        "target_precision": {n: cifar_targets.PRECISION[n] for n in targets.values()}}
+        trained = ("Everything trained on this CPU (targets by the CIFAR-10 recipe of reproduce/cifar10_targets.py: "
+                   "DenseNet121 20, MobileNet 30, ResNet-20 40 epochs); ")
         what = (f"the GAN denoiser trained here on {c['n_pairs']:,} FGSM pairs ({c['n_pairs'] // 3:,} per target), "
                 f"{c['restorer_epochs']} epochs, Adam 2e-4, batch 32; smaller than the grayscale tables for this CPU: "
                 f"the first {c['n_eval']} test images, CW-L2 {cw['binary_search_steps']} x {cw['max_iterations']} "
@@ -834,6 +839,7 @@ def _gan_denoiser_scales(dataset: str) -> dict:
                 + _gan_denoiser_adaptive_note(c))
         quick_train, quick_pairs = 1000, 120
     else:
+        cifar_recipe = {}
         budget = {"target_train_limit": None, "n_pairs": 12000, "restorer_epochs": 10, "n_eval": 500,
                   "attack_overrides": {"cw": {"binary_search_steps": 3, "max_iterations": 50}}}
         shipped = ("Shipped M1 / LeNet-5 / A-net; " if dataset == "mnist" else
@@ -854,7 +860,7 @@ def _gan_denoiser_scales(dataset: str) -> dict:
                   "note": f"CI smoke test: targets 1 epoch on {quick_train:,} images, {quick_pairs} FGSM pairs, the "
                           f"GAN 1 epoch, the first {quick_eval} test images, CW-L2 1 x 10, DeepFool 10 iterations; "
                           "numbers are not a reproduction."},
-        **{scale: {**gan, "target_epochs": epochs, **budget,
+        **{scale: {**gan, "target_epochs": epochs, **budget, **(cifar_recipe if scale == "retrain" else {}),
                    "note": (shipped if scale == "default" else trained) + what}
            for scale in ("default", "retrain")},
         "paper": {**gan, "target_epochs": _GAN_DENOISER_PAPER_EPOCHS.get(dataset, epochs), "target_train_limit": None,

@@ -27,9 +27,10 @@ Scales (printed at start and recorded in ``results/table5_cifar10.meta.json``):
   label smoothing 0.1, shifts and flips; DenseNet121 20 epochs in mixed_bfloat16, MobileNet 30 in
   float32; one cache with that script, so targets it trained are reused), 50,000 training pairs (each
   attacked once by one of the 12 target x attack combinations; made and cached 1,000 at a time), the
-  restorer 20 epochs (batch 32, Adam 1e-3, MSE; ``--precision mixed_bfloat16`` recommended). Expected
-  wall time on the 2-core EPYC: the targets ~1.5 h, the pairs ~1-2 h, the restorer ~1 h (estimates from
-  ``benchmarks/precision.py`` and the attack timings; the run records the measured ones). The attack-
+  restorer 20 epochs (batch 32, Adam 1e-3, MSE; ``--precision mixed_bfloat16``: 1.44x float32 for
+  this restorer in ``benchmarks/precision.py``). Expected wall time on the 2-core EPYC: the targets
+  ~1.8 h (DenseNet121 224 img/s, MobileNet 633 img/s at batch 128), the pairs ~1-2 h, the restorer
+  ~1.6 h (177 img/s at batch 128: 1 M image-steps); the run records the measured times. The attack-
   balanced loss variant is recipe ``pixel_mse_balanced`` (``training/recipes.py``).
 * ``--paper``: 60 epochs, 50,000 pairs, 20 restorer epochs, the whole test set (for a GPU).
 

@@ -35,9 +35,9 @@ SCHEDULE = {"densenet121_cifar10": "cosine_warmup", "mobilenet_cifar10": "cosine
             "resnet18_cifar10": "cosine"}
 
 
-# The dtype policy each target trains fastest in on the 2-core EPYC (train_on_batch, batch 128, 2026-12-04):
-# MobileNet 775 img/s float32 vs 416 mixed_bfloat16 (its depthwise convolutions gain nothing from bfloat16),
-# ResNet-20 437 vs 571, DenseNet121 275 vs 298.
+# The dtype policy each target trains fastest in on the 2-core EPYC (benchmarks/precision.py, train_on_batch at
+# batch 128, interleaved, 2026-12-04 22:40: img/s float32 vs mixed_bfloat16): MobileNet 633 vs 354 (its
+# depthwise convolutions lose in bfloat16), ResNet-20 412 vs 512, DenseNet121 191 vs 224.
 PRECISION = {"densenet121_cifar10": "mixed_bfloat16", "mobilenet_cifar10": "float32",
              "resnet_cifar10": "mixed_bfloat16", "vgg19_cifar10": "mixed_bfloat16"}
 

@@ -9,7 +9,7 @@
 # seconds. Each step's start, end and wall time go to logs/cifar10_paper_scale.log.
 #
 #  1. the targets by the CIFAR-10 recipe, each in its fastest dtype (pipeline/cifar_targets.PRECISION,
-#     measured by benchmarks/precision.py): MobileNet 30 epochs float32, DenseNet121 20 and ResNet-20 40
+#     measured by benchmarks/precision.py): MobileNet 50 epochs float32, DenseNet121 20 and ResNet-20 40
 #     mixed_bfloat16 (reproduce/cifar10_targets.py; `--ship` afterwards copies them to saved_models/);
 #  2. Table 5 at --retrain: 50,000 pairs (the 12 target x attack sets, 1,000 images per cached chunk)
 #     and the Table 2 restorer 20 epochs; then the attack-balanced variant on the same pairs;

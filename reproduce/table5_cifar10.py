@@ -24,7 +24,7 @@ Scales (printed at start and recorded in ``results/table5_cifar10.meta.json``):
   steps x 50 iterations; spatial grid 11 angles x 3x3 translations (99 points).
 * ``--retrain`` (issue 21: the papers' pair budget on this CPU): everything trained here. The targets by
   the CIFAR-10 recipe of ``reproduce/cifar10_targets.py`` (SGD-Nesterov 0.1 cosine, weight decay 5e-4,
-  label smoothing 0.1, shifts and flips; DenseNet121 20 epochs in mixed_bfloat16, MobileNet 30 in
+  label smoothing 0.1, shifts and flips; DenseNet121 20 epochs in mixed_bfloat16, MobileNet 50 in
   float32; one cache with that script, so targets it trained are reused), 50,000 training pairs (each
   attacked once by one of the 12 target x attack combinations; made and cached 1,000 at a time), the
   restorer 20 epochs (batch 32, Adam 1e-3, MSE; ``--precision mixed_bfloat16``: 1.44x float32 for

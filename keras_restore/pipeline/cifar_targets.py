@@ -16,7 +16,7 @@ BANA = ("vgg13_cifar10", "resnet18_cifar10", "inception_v3_cifar10", "vgg11_cifa
 KNOWN = MODELS + ("vgg19_cifar10",) + BANA
 EPOCHS = {
     "quick": {name: 1 for name in KNOWN},
-    "retrain": {"densenet121_cifar10": 20, "mobilenet_cifar10": 30, "resnet_cifar10": 40, "vgg19_cifar10": 15,
+    "retrain": {"densenet121_cifar10": 20, "mobilenet_cifar10": 50, "resnet_cifar10": 40, "vgg19_cifar10": 15,
                 # papers/003 targets (2-core CPU): VGG-13 ~5 min, ResNet-18 ~5.5 min, Inception-v3 ~12 min,
                 # VGG-11 ~4 min per epoch (models/bana_targets.py); epochs cut so that two fit one session.
                 "vgg13_cifar10": 10, "resnet18_cifar10": 10, "inception_v3_cifar10": 8, "vgg11_cifar10": 8},

@@ -221,7 +221,7 @@ _CIFAR_SCALES = {
                 "n_pairs": 50000, "restorer_epochs": 20, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS,
                 "n_adaptive": 100,
                 "note": "Everything trained on this machine's CPU at the papers' pair budget: targets by the CIFAR-10 "
-                        "recipe (DenseNet121 20, MobileNet 30, VGG19 15, ResNet-20 40 epochs; "
+                        "recipe (DenseNet121 20, MobileNet 50, VGG19 15, ResNet-20 40 epochs; "
                         "reproduce/cifar10_targets.py), 50,000 training pairs, restorer 20 epochs; 200 test images "
                         "per attack."},
     "paper": {"target_epochs": {"densenet121_cifar10": 60, "mobilenet_cifar10": 60, "vgg19_cifar10": 60,
@@ -323,7 +323,7 @@ _CRUNET_CIFAR_SCALES = {
     # --retrain (issue 21): papers/000's targets at --retrain (the CIFAR-10 recipe) and the pair budget of
     # its restorer, 50,000 pairs x 20 epochs, for each CRU-Net.
     "retrain": {**_CIFAR_SCALES["retrain"],
-                "note": "Everything trained on this machine's CPU: D-net / M-net by the CIFAR-10 recipe (20 / 30 "
+                "note": "Everything trained on this machine's CPU: D-net / M-net by the CIFAR-10 recipe (20 / 50 "
                         "epochs, reproduce/cifar10_targets.py); one CRU-Net per target, 50,000 training pairs from "
                         "its own target, 20 epochs; the first 200 test images per attack; CW-L2 3 x 50, spatial 11 "
                         "angles x 3 x 3."},
@@ -831,7 +831,7 @@ def _gan_denoiser_scales(dataset: str) -> dict:
                         "target_recipe": {n: cifar_targets.RECIPE for n in targets.values()},
                         "target_precision": {n: cifar_targets.PRECISION[n] for n in targets.values()}}
         trained = ("Everything trained on this CPU (targets by the CIFAR-10 recipe of reproduce/cifar10_targets.py: "
-                   "DenseNet121 20, MobileNet 30, ResNet-20 40 epochs); ")
+                   "DenseNet121 20, MobileNet 50, ResNet-20 40 epochs); ")
         what = (f"the GAN denoiser trained here on {c['n_pairs']:,} FGSM pairs ({c['n_pairs'] // 3:,} per target), "
                 f"{c['restorer_epochs']} epochs, Adam 2e-4, batch 32; smaller than the grayscale tables for this CPU: "
                 f"the first {c['n_eval']} test images, CW-L2 {cw['binary_search_steps']} x {cw['max_iterations']} "

@@ -77,7 +77,7 @@ def test_cifar_retrain_scale_trains_targets_by_the_cifar_recipe(tmp_path, monkey
         s = get_scale("retrain", spec)
         assert (s.n_pairs, s.restorer_epochs, s.n_eval) == (50000, 20, 200)
         assert s.target_recipe["densenet121_cifar10"] == cifar_targets.RECIPE == "classifier_cifar"
-        assert s.target_epochs["mobilenet_cifar10"] == cifar_targets.EPOCHS["retrain"]["mobilenet_cifar10"] == 30
+        assert s.target_epochs["mobilenet_cifar10"] == cifar_targets.EPOCHS["retrain"]["mobilenet_cifar10"] == 50
         assert s.target_precision["mobilenet_cifar10"] == "float32"
     assert get_scale("default", TABLE5).n_pairs == 8000   # the default keeps the shipped (CPU-budget) restorer's
     calls = []
@@ -93,4 +93,4 @@ def test_cifar_retrain_scale_trains_targets_by_the_cifar_recipe(tmp_path, monkey
     run.x_train, run.y_train = np.zeros((6, 32, 32, 3), np.float32), np.zeros(6, int)
     run.x_test, run.y_test = run.x_train, run.y_train
     _, record = run.target("Mobile-Net", "mobilenet_cifar10")
-    assert calls == [("mobilenet_cifar10", 6, 30, "float32")] and record["source"] == "trained (retrain scale)"
+    assert calls == [("mobilenet_cifar10", 6, 50, "float32")] and record["source"] == "trained (retrain scale)"

@@ -900,7 +900,8 @@ GAN_DENOISER_T2_DEFENSES = {"ours": ("gan_denoiser", "gan_denoiser_{ds}"), "APE-
 # projection (L 50 x R 2 per image, ~0.3 s each here) sets the cost: from the shipped models, cold, the
 # grayscale tables took 413 s (MNIST, 100 images, 20 iterations; 2026-12-04, beside a training run).
 # CIFAR-10 at 100 images / 20 iterations took 905 s (attacks 328 s, evaluation 282 s, adaptive 232 s), so
-# there it runs on the first 50 test images with 10 APGD iterations, to stay under 10 minutes.
+# there it runs on the first 50 test images with 10 APGD iterations, to stay under 10 minutes: cold from the
+# shipped models, 488 s with the CPU otherwise idle (attacks 205 s, evaluation 87 s, adaptive 135 s; 2026-12-04).
 GAN_DENOISER_T2_BUDGET = {"mnist": (100, 20), "fashion_mnist": (100, 20), "cifar10": (50, 10)}
 
 

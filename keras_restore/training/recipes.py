@@ -68,6 +68,8 @@ class Recipe:
 
     NEEDS: ClassVar[tuple] = ()
     RULES: ClassVar[tuple] = ()
+    # Fields added after models were trained (and cached) with the recipe: out of the fingerprint at their default.
+    UNKEYED_AT_DEFAULT: ClassVar[tuple] = ()
 
     def stages(self) -> list[str]:
         return [type(self).__name__]
@@ -82,7 +84,15 @@ class Recipe:
         return ()
 
     def fingerprint(self) -> str:
-        return io.key(type(self).__name__, dataclasses.asdict(self), list(self.RULES))
+        """Cache-key part: the recipe's fields and its rules. A field named in :attr:`UNKEYED_AT_DEFAULT`
+        is left out while it has its default value, so models cached before that field existed keep their
+        keys."""
+        fields = dataclasses.asdict(self)
+        for f in dataclasses.fields(self):
+            if f.name in self.UNKEYED_AT_DEFAULT and fields[f.name] == (
+                    f.default if f.default_factory is dataclasses.MISSING else f.default_factory()):
+                del fields[f.name]
+        return io.key(type(self).__name__, fields, list(self.RULES))
 
     def describe(self) -> dict:
         return {"recipe": type(self).__name__, **dataclasses.asdict(self), "rules": list(self.RULES),
@@ -150,18 +160,13 @@ class PixelLoss(Recipe):
     balance: str = "none"
     NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
     RULES: ClassVar[tuple] = ("adam", "keep-best-val", "clip-ste", "tf.data")
+    UNKEYED_AT_DEFAULT: ClassVar[tuple] = ("balance",)   # the pooled recipes keep their older fingerprints
 
     def __post_init__(self):
         if self.loss not in ("mse", "l1"):
             raise ValueError(f"`loss` must be 'mse' or 'l1', got {self.loss!r}.")
         if self.balance not in BALANCES:
             raise ValueError(f"`balance` must be one of {', '.join(map(repr, BALANCES))}, got {self.balance!r}.")
-
-    def fingerprint(self) -> str:   # the pooled recipes keep the fingerprint they had before `balance`
-        fields = dataclasses.asdict(self)
-        if fields["balance"] == "none":
-            del fields["balance"]
-        return io.key(type(self).__name__, fields, list(self.RULES))
 
     def stages(self):
         return [f"pixel ({self.loss}" + (", attack-balanced)" if self.balance == "attack" else ")")]
@@ -295,6 +300,7 @@ class GAN(Recipe):
     warmup_fraction: float = 0.0
     NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
     RULES: ClassVar[tuple] = ("adam-beta1", "d-then-g-step", "keep-best-val-mse", "clip-ste", "tf.data")
+    UNKEYED_AT_DEFAULT: ClassVar[tuple] = ("discriminator", "g_learning_rate", "warmup_fraction")
 
     def __post_init__(self):
         from keras_restore.models.discriminators import discriminator_builders
@@ -308,16 +314,6 @@ class GAN(Recipe):
         w = self.warmup_fraction
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w < 1:
             raise ValueError(f"`warmup_fraction` must be a number in [0, 1), got {w!r}.")
-
-    def fingerprint(self) -> str:
-        fields = dataclasses.asdict(self)
-        if fields["discriminator"] == "patch":
-            del fields["discriminator"]
-        if fields["g_learning_rate"] is None:
-            del fields["g_learning_rate"]
-        if not fields["warmup_fraction"]:
-            del fields["warmup_fraction"]
-        return io.key(type(self).__name__, fields, list(self.RULES))
 
     def warmup_epochs(self, epochs: int) -> int:
         """Epochs of the warm start out of ``epochs`` (the GAN keeps at least one)."""
@@ -458,6 +454,8 @@ class Classification(Recipe):
     augment: str = "none"
     NEEDS: ClassVar[tuple] = ("x_clean", "labels")
     RULES: ClassVar[tuple] = ("adam", "tf.data")
+    # Every field: the plain (Adam) recipe keeps the fingerprint it always had.
+    UNKEYED_AT_DEFAULT: ClassVar[tuple] = ("optimizer", "momentum", "weight_decay", "label_smoothing", "augment")
 
     def __post_init__(self):
         from keras_restore.training.loop import AUGMENTATIONS
@@ -470,11 +468,6 @@ class Classification(Recipe):
             raise ValueError(f"`label_smoothing` must be in [0, 1), got {self.label_smoothing!r}.")
         if self.weight_decay < 0:
             raise ValueError(f"`weight_decay` must be >= 0, got {self.weight_decay!r}.")
-
-    def fingerprint(self) -> str:   # the plain (Adam) recipe keeps the fingerprint it always had
-        fields = {k: v for k, v in dataclasses.asdict(self).items()
-                  if v != Classification.__dataclass_fields__[k].default}
-        return io.key(type(self).__name__, fields, list(self.RULES))
 
     def stages(self):
         if self.optimizer == "adam" and self.augment == "none":

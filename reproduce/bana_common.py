@@ -142,22 +142,22 @@ class Context:
                                         f"targets first: {RETRAIN_TARGETS}")
             self.records["targets"][name] = {"source": f"saved_models/{name}.keras"}
             return models.load_model(name)
-        from keras_restore.pipeline import cifar_targets as cifar10_targets
+        from keras_restore.pipeline import cifar_targets
 
         if self._train is None:
             self._train = self.train_images(None)
-        epochs = cifar10_targets.EPOCHS[self.scale][name]
+        epochs = cifar_targets.EPOCHS[self.scale][name]
         entry = models.shipped().get(name) or {}
         trained = entry.get("training", {})
         if (self.scale == "retrain" and entry.get("scale") == "retrain" and entry.get("seed") == self.args.seed
                 and trained.get("config", {}).get("epochs") == epochs
-                and (trained.get("recipe") or {}).get("fingerprint") == cifar10_targets.recipe_fingerprint()):
+                and (trained.get("recipe") or {}).get("fingerprint") == cifar_targets.recipe_fingerprint()):
             # The shipped target is this scale's own (same recipe, epochs, seed; any precision): reused,
             # not retrained (cifar10_targets.py --retrain remakes it).
             self.records["targets"][name] = {"source": f"saved_models/{name}.keras (retrain scale, reused)",
                                              "epochs": epochs, "precision": trained.get("precision")}
             return models.load_model(name)
-        model, record, hit = cifar10_targets.train_target(
+        model, record, hit = cifar_targets.train_target(
             name, *self._train, epochs=epochs, seed=self.args.seed, precision=self.precision, source=self.source,
             cache=self.cache, verbose=0 if self.args.quiet else 2)
         self.records["targets"][name] = {"source": "cached" if hit else f"trained ({self.scale})", "epochs": epochs}

@@ -29,11 +29,6 @@ LEARNING_RATE, BATCH = 0.1, 128
 # 0.43 / 0.51 / 0.58 / 0.61, then 0.24 in epoch 6; validation 0.49 -> 0.10 in epoch 5; stopped after
 # epoch 7, not used), as it had on 2026-12-02 without warm-up: 0.05 for it.
 PEAK_LR = {"densenet121_cifar10": 0.05}
-
-
-def learning_rate(name: str) -> float:
-    """The peak learning rate of target ``name`` (:data:`PEAK_LR`, else :data:`LEARNING_RATE`)."""
-    return PEAK_LR.get(name, LEARNING_RATE)
 # Learning-rate schedule per model: cosine from 0.1 (He et al.'s ResNet-20 needs no warm-up); one
 # epoch of linear warm-up first for the keras.applications networks (DenseNet121 started at 0.1
 # went unstable on 2026-12-02: training accuracy 28/36/43/48/56% in epochs 1-5, then 44% in epoch 6,
@@ -43,13 +38,24 @@ SCHEDULE = {"densenet121_cifar10": "cosine_warmup", "mobilenet_cifar10": "cosine
             # papers/003: warm-up for the plain (non-residual) VGGs and the Inception-v3; ResNet-18 as ResNet-20.
             "vgg13_cifar10": "cosine_warmup", "vgg11_cifar10": "cosine_warmup", "inception_v3_cifar10": "cosine_warmup",
             "resnet18_cifar10": "cosine"}
-
-
 # The dtype policy each target trains fastest in on the 2-core EPYC (benchmarks/precision.py, train_on_batch at
 # batch 128, interleaved, 2026-12-04 22:40: img/s float32 vs mixed_bfloat16): MobileNet 633 vs 354 (its
 # depthwise convolutions lose in bfloat16), ResNet-20 412 vs 512, DenseNet121 191 vs 224.
 PRECISION = {"densenet121_cifar10": "mixed_bfloat16", "mobilenet_cifar10": "float32",
              "resnet_cifar10": "mixed_bfloat16", "vgg19_cifar10": "mixed_bfloat16"}
+
+
+def learning_rate(name: str) -> float:
+    """The peak learning rate of target ``name`` (:data:`PEAK_LR`, else :data:`LEARNING_RATE`)."""
+    return PEAK_LR.get(name, LEARNING_RATE)
+
+
+def retrain_scale_fields(names) -> dict:
+    """A table scale's target fields that train ``names`` as ``--retrain`` does here: their epochs, this
+    recipe and their dtype (:class:`~keras_restore.pipeline.scales.Scale`'s ``target_*``)."""
+    return {"target_epochs": {n: EPOCHS["retrain"][n] for n in names},
+            "target_recipe": {n: RECIPE for n in names},
+            "target_precision": {n: PRECISION[n] for n in names}}
 
 
 def recipe_fingerprint() -> str:

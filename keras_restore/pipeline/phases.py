@@ -139,27 +139,10 @@ class Run:
             recipe = training.recipes.get_recipe(recipe_name)
             if not isinstance(recipe, training.Classification):
                 raise ValueError(f"`target_recipe` of {name!r} must name a classification recipe, got {recipe_name!r}.")
-            cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3,
-                                       precision=precision, lr_schedule=schedule)
-            key = io.key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []),
-                         *self._precision_key(precision), *([schedule] if schedule != "constant" else []),
-                         *([recipe.fingerprint()] if recipe_name != "classifier" else []))
-
-            def make(ckpt):
-                self.log(f"[I] {label}: training {name} for {epochs} epoch(s) on {limit or len(self.x_train)} images "
-                         f"({precision}, {recipe.stages()[0]})")
-                runtime.seed_everything(self.seed)
-                model = training.build_model(lambda: models.build(name), cfg)
-                xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
-                record = recipe.train(model, training.TrainData(x_clean=xt, labels=yt), cfg, checkpoint_dir=ckpt,
-                                      verbose=self.verbose)
-                model = training.float32_copy(model, lambda: models.build(name))
-                return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": precision}
-
+            xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
             if recipe_name == cifar_targets.RECIPE:
                 # The CIFAR-10 targets' recipe (reproduce/cifar10_targets.py): its batch, learning rate and
                 # schedule, and its cache key, so a target that script trained is reused here (and back).
-                xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
                 self.log(f"[I] {label}: {name} by recipe {recipe_name}, {epochs} epoch(s) on {len(xt)} images "
                          f"({precision}; cached or trained)")
                 model, record, hit = cifar_targets.train_target(name, xt, yt, epochs=epochs, seed=self.seed,
@@ -167,6 +150,22 @@ class Run:
                                                                 cache=self.cache, verbose=self.verbose)
                 record = {**record, "source": "cached" if hit else f"trained ({self.scale.name} scale)"}
             else:
+                cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3,
+                                           precision=precision, lr_schedule=schedule)
+                key = io.key(name, epochs, limit, self.seed, self.source, *([lr] if lr else []),
+                             *self._precision_key(precision), *([schedule] if schedule != "constant" else []),
+                             *([recipe.fingerprint()] if recipe_name != "classifier" else []))
+
+                def make(ckpt):
+                    self.log(f"[I] {label}: training {name} for {epochs} epoch(s) on {len(xt)} images "
+                             f"({precision}, {recipe.stages()[0]})")
+                    runtime.seed_everything(self.seed)
+                    model = training.build_model(lambda: models.build(name), cfg)
+                    record = recipe.train(model, training.TrainData(x_clean=xt, labels=yt), cfg, checkpoint_dir=ckpt,
+                                          verbose=self.verbose)
+                    model = training.float32_copy(model, lambda: models.build(name))
+                    return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": precision}
+
                 model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
                 if hit:
                     self.log(f"[I] {label}: cached {name}-{key}.keras")
@@ -201,30 +200,33 @@ class Run:
             return attacks.generate(attack, model, xs, ys, dataset=self.spec.dataset, progress=self.progress,
                                     seed=chunk_seed, **overrides)
 
+        # A large set (paper-scale training pairs) is made and cached ATTACK_CHUNK images at a time, so an
+        # interrupted run keeps every finished chunk; each chunk has its own seed (from the set's).
+        stem = f"{tag}-{attack}-{key}"
+        chunks = ([slice(start, start + ATTACK_CHUNK) for start in range(0, len(x), ATTACK_CHUNK)]
+                  if len(x) > 2 * ATTACK_CHUNK else [])
+
         def make(_ckpt):
-            if len(x) <= 2 * ATTACK_CHUNK:
+            if not chunks:
                 return {"x_adv": generate(x, y, seed)}, {"params": params, "seed": seed}
-            # A large set (paper-scale training pairs) is made and cached ATTACK_CHUNK images at a time, so
-            # an interrupted run keeps every finished chunk; each chunk has its own seed (from the set's).
             parts = []
-            for c, start in enumerate(range(0, len(x), ATTACK_CHUNK)):
-                sl = slice(start, start + ATTACK_CHUNK)
+            for c, sl in enumerate(chunks):
                 chunk_seed = int(io.key(seed, c), 16) % (2**31)
 
                 def make_chunk(_ckpt, sl=sl, chunk_seed=chunk_seed):
                     return {"x_adv": generate(x[sl], y[sl], chunk_seed)}, {"params": params, "seed": chunk_seed}
 
                 n = len(x[sl])
-                arrays, _, _ = self.cache.cached("attacks", f"{tag}-{attack}-{key}-chunk{c}", make_chunk,
+                arrays, _, _ = self.cache.cached("attacks", f"{stem}-chunk{c}", make_chunk,
                                                  valid=lambda a, n=n: "x_adv" in a and len(a["x_adv"]) == n)
                 parts.append(arrays["x_adv"])
             return {"x_adv": np.concatenate(parts)}, {"params": params, "seed": seed, "chunk": ATTACK_CHUNK}
 
-        arrays, _, hit = self.cache.cached("attacks", f"{tag}-{attack}-{key}", make,
+        arrays, _, hit = self.cache.cached("attacks", stem, make,
                                            valid=lambda a: "x_adv" in a and a["x_adv"].shape == x.shape)
-        if not hit and len(x) > 2 * ATTACK_CHUNK:   # the whole set is stored: its chunks are not needed again
-            for c in range(-(-len(x) // ATTACK_CHUNK)):
-                path = self.cache.path("attacks", f"{tag}-{attack}-{key}-chunk{c}")
+        if not hit:   # the whole set is stored: its chunks are not needed again
+            for c in range(len(chunks)):
+                path = self.cache.path("attacks", f"{stem}-chunk{c}")
                 for p in (path, path.with_suffix(".json")):
                     p.unlink(missing_ok=True)
         return arrays["x_adv"], {"params": params, "seed": seed, "cached": hit,

@@ -215,9 +215,7 @@ _CIFAR_SCALES = {
     # --retrain (issue 21): the papers' pair budget on this CPU. Targets by the CIFAR-10 recipe of
     # reproduce/cifar10_targets.py (pipeline/cifar_targets.py: SGD-Nesterov, cosine, augmentation; its
     # epochs and dtype per model; one cache with that script), 50,000 training pairs, restorer 20 epochs.
-    "retrain": {"target_epochs": {n: cifar_targets.EPOCHS["retrain"][n] for n in _CIFAR_TARGETS},
-                "target_recipe": {n: cifar_targets.RECIPE for n in _CIFAR_TARGETS},
-                "target_precision": {n: cifar_targets.PRECISION[n] for n in _CIFAR_TARGETS},
+    "retrain": {**cifar_targets.retrain_scale_fields(_CIFAR_TARGETS),
                 "n_pairs": 50000, "restorer_epochs": 20, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS,
                 "n_adaptive": 100,
                 "note": "Everything trained on this machine's CPU at the papers' pair budget: targets by the CIFAR-10 "
@@ -827,9 +825,7 @@ def _gan_denoiser_scales(dataset: str) -> dict:
                   "adaptive_targets": c["adaptive_targets"], "attack_overrides": {**eps, **c["attacks"]}}
         shipped = "Shipped DenseNet121 / MobileNet / ResNet-20; "
         # --retrain: the targets by the CIFAR-10 recipe (issue 21; reproduce/cifar10_targets.py, one cache).
-        cifar_recipe = {"target_epochs": {n: cifar_targets.EPOCHS["retrain"][n] for n in targets.values()},
-                        "target_recipe": {n: cifar_targets.RECIPE for n in targets.values()},
-                        "target_precision": {n: cifar_targets.PRECISION[n] for n in targets.values()}}
+        cifar_recipe = cifar_targets.retrain_scale_fields(targets.values())
         trained = ("Everything trained on this CPU (targets by the CIFAR-10 recipe of reproduce/cifar10_targets.py: "
                    "DenseNet121 20, MobileNet 50, ResNet-20 40 epochs); ")
         what = (f"the GAN denoiser trained here on {c['n_pairs']:,} FGSM pairs ({c['n_pairs'] // 3:,} per target), "

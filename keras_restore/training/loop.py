@@ -183,11 +183,11 @@ def make_dataset(x, y, batch_size: int, *, seed: int | None = None, shuffle: boo
     ds = tf.data.Dataset.range(n)
     if shuffle:
         ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    if ws is None:
-        gather = lambda i: (tf.gather(xs, i), tf.nest.map_structure(lambda t: tf.gather(t, i), ys))  # noqa: E731
-    else:
-        gather = lambda i: (tf.gather(xs, i), tf.nest.map_structure(lambda t: tf.gather(t, i), ys),  # noqa: E731
-                            tf.gather(ws, i))
+
+    def gather(i):
+        batch = (tf.gather(xs, i), tf.nest.map_structure(lambda t: tf.gather(t, i), ys))
+        return batch if ws is None else batch + (tf.gather(ws, i),)
+
     ds = ds.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if augment is not None:
         ds = ds.map(lambda a, *rest: (augment(a, training=True), *rest), num_parallel_calls=tf.data.AUTOTUNE)
@@ -231,9 +231,8 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
                             sample_weight=w_val) if n_val else None)
         fit_kwargs = {"shuffle": False}   # tf.data shuffles (seeded)
     else:   # Keras 3 on JAX/PyTorch without TensorFlow (e.g. a GPU machine): NumPy input, Keras shuffles
-        val_y = take(y, slice(n_tr, None))
         train = x[:n_tr]
-        val = (((x[n_tr:], val_y) if w_val is None else (x[n_tr:], val_y, w_val)) if n_val else None)
+        val = ((x[n_tr:], take(y, slice(n_tr, None))) + (() if w_val is None else (w_val,))) if n_val else None
         fit_kwargs = {"y": take(y, slice(0, n_tr)), "batch_size": config.batch_size, "shuffle": True,
                       **({} if w_tr is None else {"sample_weight": w_tr})}
     callbacks = list(callbacks)

@@ -147,20 +147,12 @@ class Context:
         if self._train is None:
             self._train = self.train_images(None)
         epochs = cifar_targets.EPOCHS[self.scale][name]
-        entry = models.shipped().get(name) or {}
-        trained = entry.get("training", {})
-        if (self.scale == "retrain" and entry.get("scale") == "retrain" and entry.get("seed") == self.args.seed
-                and trained.get("config", {}).get("epochs") == epochs
-                and (trained.get("recipe") or {}).get("fingerprint") == cifar_targets.recipe_fingerprint()):
-            # The shipped target is this scale's own (same recipe, epochs, seed; any precision): reused,
-            # not retrained (cifar10_targets.py --retrain remakes it).
-            self.records["targets"][name] = {"source": f"saved_models/{name}.keras (retrain scale, reused)",
-                                             "epochs": epochs, "precision": trained.get("precision")}
-            return models.load_model(name)
         model, record, hit = cifar_targets.train_target(
             name, *self._train, epochs=epochs, seed=self.args.seed, precision=self.precision, source=self.source,
             cache=self.cache, verbose=0 if self.args.quiet else 2)
-        self.records["targets"][name] = {"source": "cached" if hit else f"trained ({self.scale})", "epochs": epochs}
+        # A shipped target that is this recipe's own training of it is reused (cifar_targets.shipped_match).
+        self.records["targets"][name] = {"source": cifar_targets.source_of(record, hit, self.scale), "epochs": epochs,
+                                         "precision": record.get("precision")}
         return model
 
     def _quick_target(self, name: str):

@@ -58,6 +58,7 @@ import time
 from pathlib import Path
 
 # The recipe, its epochs, schedules and the training function are shared with the tables' --retrain scale.
+from keras_restore.pipeline import cifar_targets
 from keras_restore.pipeline.cifar_targets import (
     BANA, BATCH, EPOCHS, KNOWN, LEARNING_RATE, MODELS, PEAK_LR, RECIPE, SCHEDULE, learning_rate, train_target,
 )
@@ -140,7 +141,7 @@ def main(argv=None) -> list[dict]:
             model, record, hit = train_target(name, x_train, y_train, epochs=epochs, seed=args.seed,
                                               precision=precision, source=source, cache=cache,
                                               verbose=0 if args.quiet else 2)
-            record["source"] = "cached" if hit else f"trained ({args.scale} scale)"
+            record["source"] = cifar_targets.source_of(record, hit, args.scale)
         acc = accuracy(model, x_test, y_test, 256)
         ref, ref_source = REFERENCE[name]
         row = {"model": name, "test_accuracy": round(acc, 2), "reference": ref,
@@ -153,7 +154,7 @@ def main(argv=None) -> list[dict]:
         rows.append(row)
         print(f"[{name}] test accuracy {acc:.2f}% (reference {ref}: {ref_source}; {time.time() - start:.0f} s)",
               flush=True)
-        if args.ship and args.scale != "default":
+        if args.ship and args.scale != "default" and not record.get("reused"):
             ship_model(name, model, record, {"test_accuracy": round(acc, 2)}, scale=args.scale, seed=args.seed,
                        source=source)
     if rows:

@@ -64,13 +64,45 @@ def recipe_fingerprint() -> str:
     return training.get_recipe(RECIPE).fingerprint()
 
 
+def shipped_match(name: str, *, n_images: int, epochs: int, seed: int):
+    """The manifest entry of the shipped ``name`` when it is this recipe's own training of it -- the same
+    recipe fingerprint, peak learning rate, schedule, batch, epochs, seed and number of training images
+    (any precision) --, else None. Such a model is what :func:`train_target` would make, so it is reused
+    instead of trained again: one shipped target serves every later ``--retrain`` (the tables', papers/003's,
+    ``cifar10_targets.py``'s), also in a fresh checkout whose cache is empty."""
+    from keras_restore import models
+
+    entry = models.shipped().get(name)
+    if not entry:
+        return None
+    trained = entry.get("training", {})
+    cfg = trained.get("config", {})
+    same = (entry.get("seed") == seed == cfg.get("seed") and cfg.get("epochs") == epochs
+            and cfg.get("learning_rate") == learning_rate(name) and cfg.get("batch_size") == BATCH
+            and cfg.get("lr_schedule", "constant") == SCHEDULE.get(name)
+            and (trained.get("recipe") or {}).get("fingerprint") == recipe_fingerprint()
+            and trained.get("n_train", 0) + trained.get("n_val", 0) == n_images)
+    return entry if same else None
+
+
+def source_of(record: dict, hit: bool, scale: str) -> str:
+    """Where :func:`train_target`'s model came from, for a result's record: the shipped file it reused,
+    ``"cached"``, or ``"trained (<scale> scale)"``."""
+    return record.get("reused") or ("cached" if hit else f"trained ({scale} scale)")
+
+
 def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, source: str, cache, verbose=2):
-    """``name`` trained by :data:`RECIPE` for ``epochs`` on ``(x, y)`` (cached in ``cache``, a
-    :class:`~keras_restore.pipeline.cache.Cache`; resumable); returns ``(model, record, hit)``."""
+    """``name`` trained by :data:`RECIPE` for ``epochs`` on ``(x, y)``: the shipped model where it is this
+    training (:func:`shipped_match`; its record then says ``reused``), else cached in ``cache`` (a
+    :class:`~keras_restore.pipeline.cache.Cache`; resumable) or trained; returns ``(model, record, hit)``."""
     from keras_restore import io, models, runtime, training
 
     if name not in SCHEDULE:
         raise ValueError(f"Unknown CIFAR-10 target {name!r}; expected one of {', '.join(SCHEDULE)}.")
+    entry = shipped_match(name, n_images=len(x), epochs=epochs, seed=seed)
+    if entry is not None:
+        return models.load_model(name), {**entry["training"], "reused": f"saved_models/{name}.keras "
+                                         f"(this recipe's {entry.get('scale')}-scale training, reused)"}, True
     recipe = training.get_recipe(RECIPE)
     cfg = training.TrainConfig(epochs=epochs, batch_size=BATCH, learning_rate=learning_rate(name), seed=seed,
                                precision=precision, lr_schedule=SCHEDULE[name])

@@ -148,7 +148,7 @@ class Run:
                 model, record, hit = cifar_targets.train_target(name, xt, yt, epochs=epochs, seed=self.seed,
                                                                 precision=precision, source=self.source,
                                                                 cache=self.cache, verbose=self.verbose)
-                record = {**record, "source": "cached" if hit else f"trained ({self.scale.name} scale)"}
+                record = {**record, "source": cifar_targets.source_of(record, hit, self.scale.name)}
             else:
                 cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3,
                                            precision=precision, lr_schedule=schedule)

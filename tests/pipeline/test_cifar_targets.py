@@ -19,3 +19,58 @@ def test_train_target_refuses_an_unknown_model(tmp_path):
     with pytest.raises(ValueError, match="Unknown CIFAR-10 target 'lenet5'"):
         cifar_targets.train_target("lenet5", [], [], epochs=1, seed=0, precision="float32", source="x",
                                    cache=Cache(tmp_path))
+
+
+def _manifest_entry(name, **config):
+    cfg = {"epochs": 40, "batch_size": cifar_targets.BATCH, "learning_rate": cifar_targets.learning_rate(name),
+           "seed": 0, "precision": "mixed_bfloat16", "lr_schedule": cifar_targets.SCHEDULE[name], **config}
+    return {"scale": "retrain", "seed": 0,
+            "training": {"config": cfg, "n_train": 9, "n_val": 1, "precision": "mixed_bfloat16",
+                         "recipe": {"fingerprint": cifar_targets.recipe_fingerprint()}}}
+
+
+@pytest.mark.parametrize("change, matches", [
+    ({}, True), ({"epochs": 39}, False), ({"seed": 1}, False), ({"learning_rate": 0.05}, False),
+    ({"lr_schedule": "cosine_warmup"}, False), ({"batch_size": 64}, False), ({"precision": "float32"}, True),
+])
+def test_shipped_match_is_this_recipes_training(tmp_path, monkeypatch, change, matches):
+    import json
+
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
+    (tmp_path / "resnet_cifar10.keras").write_bytes(b"x")
+    (tmp_path / "manifest.json").write_text(json.dumps({"resnet_cifar10": _manifest_entry("resnet_cifar10", **change)}))
+    found = cifar_targets.shipped_match("resnet_cifar10", n_images=10, epochs=40, seed=0)
+    assert (found is not None) is matches
+    # another number of training images, or another recipe, is another training
+    assert cifar_targets.shipped_match("resnet_cifar10", n_images=11, epochs=40, seed=0) is None
+    entry = _manifest_entry("resnet_cifar10")
+    entry["training"]["recipe"]["fingerprint"] = "0" * 12
+    (tmp_path / "manifest.json").write_text(json.dumps({"resnet_cifar10": entry}))
+    assert cifar_targets.shipped_match("resnet_cifar10", n_images=10, epochs=40, seed=0) is None
+
+
+def test_train_target_reuses_the_shipped_training(tmp_path, monkeypatch):
+    """A shipped target that is this recipe's training is loaded (sha256-checked), never trained again."""
+    import json
+
+    import numpy as np
+
+    from keras_restore import models
+    from keras_restore.pipeline.cache import Cache
+
+    shipped = tmp_path / "models"
+    shipped.mkdir()
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(shipped))
+    model = models.build("resnet_cifar10")
+    model.save(shipped / "resnet_cifar10.keras")
+    entry = {**_manifest_entry("resnet_cifar10"), "sha256": models.sha256(shipped / "resnet_cifar10.keras")}
+    (shipped / "manifest.json").write_text(json.dumps({"resnet_cifar10": entry}))
+    x, y = np.zeros((10, 32, 32, 3), "float32"), np.zeros(10, "int64")
+    loaded, record, hit = cifar_targets.train_target("resnet_cifar10", x, y, epochs=40, seed=0, precision="float32",
+                                                     source="x", cache=Cache(tmp_path / "cache"))
+    assert hit and record["reused"].startswith("saved_models/resnet_cifar10.keras")
+    assert cifar_targets.source_of(record, hit, "retrain") == record["reused"]
+    assert cifar_targets.source_of({}, True, "retrain") == "cached"
+    assert cifar_targets.source_of({}, False, "retrain") == "trained (retrain scale)"
+    np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
+    assert not (tmp_path / "cache").exists()

@@ -66,6 +66,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from keras_restore.pipeline.cache import default_dir as cache_default_dir
+
 REPO = Path(__file__).resolve().parents[1]
 NAME = "adaptive_robustness"
 TITLE = "Adaptive robustness of every defense: paper claim, oblivious and adaptive accuracy"
@@ -213,7 +215,7 @@ def parse_args(argv):
                    help="directory with mnist.npz and cifar10/ (default: $KERAS_RESTORE_DATA, else tensorflow-datasets)")
     p.add_argument("--out-dir", default=None,
                    help="where the CSV/PNG/meta go (default: reproduce/results, --quick: reproduce/results/quick)")
-    p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"),
+    p.add_argument("--cache-dir", default=str(cache_default_dir()),
                    help="adversarial sets and check results per row (an interrupted run resumes)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--datasets", nargs="+", default=None, choices=sorted(EPS), help="only these datasets")

@@ -15,6 +15,8 @@ import dataclasses
 import time
 from pathlib import Path
 
+from keras_restore.pipeline.cache import default_dir as cache_default_dir
+
 REPO = Path(__file__).resolve().parents[1]
 DATASET = "cifar10"
 ATTACKED = ("inception_v3_cifar10", "resnet18_cifar10", "vgg13_cifar10")
@@ -68,7 +70,7 @@ def parser(doc: str):
                     retrain="train the generators on this CPU (targets: reproduce/cifar10_targets.py --retrain)",
                     paper="the paper's scale (50,000 images, base width 64, 10,000 test images): for a GPU")
     p.add_argument("--out-dir", default=None, help="default: reproduce/results (or results/<scale>)")
-    p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"))
+    p.add_argument("--cache-dir", default=str(cache_default_dir()))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-eval", type=int, default=None, help="first N CIFAR-10 test images (default: the scale's)")
     p.add_argument("--precision", default="float32", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"))

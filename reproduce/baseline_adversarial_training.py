@@ -64,6 +64,8 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from keras_restore.pipeline.cache import default_dir as cache_default_dir
+
 REPO = Path(__file__).resolve().parents[1]
 NAME = "baseline_adversarial_training"
 TITLE = "Baselines: PGD (Madry et al. 2018) and FGSM (Goodfellow et al. 2015) adversarial training of M1 on MNIST"
@@ -153,7 +155,7 @@ def parse_args(argv):
     p.add_argument("--data-dir", default=None,
                    help="directory with mnist.npz (default: $KERAS_RESTORE_DATA, else tensorflow-datasets)")
     p.add_argument("--out-dir", default=None, help="default: reproduce/results (--quick: reproduce/results/quick)")
-    p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"))
+    p.add_argument("--cache-dir", default=str(cache_default_dir()))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--methods", default=",".join(METHODS),
                    help=f"comma-separated adversarial training methods (default: all: {','.join(METHODS)})")

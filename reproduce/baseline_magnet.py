@@ -71,6 +71,8 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from keras_restore.pipeline.cache import default_dir as cache_default_dir
+
 REPO = Path(__file__).resolve().parents[1]
 NAME = "baseline_magnet"
 TITLE = "Baseline: MagNet (Meng & Chen 2017) in front of M1 on MNIST, reformer only and detector + reformer"
@@ -134,7 +136,7 @@ def parse_args(argv):
     p.add_argument("--data-dir", default=None,
                    help="directory with mnist.npz (default: $KERAS_RESTORE_DATA, else tensorflow-datasets)")
     p.add_argument("--out-dir", default=None, help="default: reproduce/results (--quick: reproduce/results/quick)")
-    p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"))
+    p.add_argument("--cache-dir", default=str(cache_default_dir()))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ship", action="store_true",
                    help="write the trained autoencoders to saved_models/ "

@@ -3,14 +3,19 @@
 #
 #     nohup reproduce/cifar10_paper_scale.sh > logs/cifar10_paper_scale.out 2>&1 &
 #
-# Every step resumes from reproduce/cache (finished targets, restorers and attack chunks are cached;
-# a model in training continues from its last finished epoch through BackupAndRestore), so after an
+# Every step resumes from the cache (finished targets, restorers and attack chunks are cached; a model
+# in training continues from its last finished epoch through BackupAndRestore), so after an
 # interruption (a session's end) the same command carries on where it stopped; finished steps take
-# seconds. Each step's start, end and wall time go to logs/cifar10_paper_scale.log.
+# seconds. The cache is $KERAS_RESTORE_CACHE, by default ~/.cache/keras_restore here: outside the work
+# tree, so that a fresh checkout on the same machine still finds it (reproduce/cache, in the work tree,
+# went with the checkout on 2026-12-05 with a DenseNet121 half trained). A finished target is shipped
+# (--ship) as soon as it is trained, and every later --retrain reuses a shipped target that is this
+# recipe's training (pipeline/cifar_targets.shipped_match). Each step's start, end and wall time go to
+# logs/cifar10_paper_scale.log.
 #
 #  1. the targets by the CIFAR-10 recipe, each in its fastest dtype (pipeline/cifar_targets.PRECISION,
 #     measured by benchmarks/precision.py): DenseNet121 20 epochs (peak lr 0.05) and then MobileNet 50 in
-#     float32, ResNet-20 40 in mixed_bfloat16 (reproduce/cifar10_targets.py; `--ship` afterwards copies them to saved_models/);
+#     float32, ResNet-20 40 in mixed_bfloat16 (reproduce/cifar10_targets.py --ship: each into saved_models/);
 #  2. Table 5 at --retrain: 50,000 pairs (the 12 target x attack sets, 1,000 images per cached chunk)
 #     and the Table 2 restorer 20 epochs; then the attack-balanced variant on the same pairs;
 #  3. Table 7 at --retrain (VGG19 15 epochs, ResNet-20 from step 1; Table 5's restorer);
@@ -25,6 +30,8 @@ mkdir -p logs
 LOG=logs/cifar10_paper_scale.log
 if [ -d .venv ]; then . .venv/bin/activate; fi
 export TF_CPP_MIN_LOG_LEVEL=2
+export KERAS_RESTORE_CACHE="${KERAS_RESTORE_CACHE:-$HOME/.cache/keras_restore}"
+mkdir -p "$KERAS_RESTORE_CACHE"
 
 step() {
     local start; start=$(date +%s)
@@ -36,9 +43,9 @@ step() {
 for s in $STEPS; do
     case "$s" in
         1)
-            step python reproduce/cifar10_targets.py --retrain --models densenet121_cifar10 --precision mixed_bfloat16 --data-dir "$DATA"
-            step python reproduce/cifar10_targets.py --retrain --models mobilenet_cifar10 --precision float32 --data-dir "$DATA"
-            step python reproduce/cifar10_targets.py --retrain --models resnet_cifar10 --precision mixed_bfloat16 --data-dir "$DATA"
+            step python reproduce/cifar10_targets.py --retrain --models densenet121_cifar10 --precision mixed_bfloat16 --data-dir "$DATA" --ship
+            step python reproduce/cifar10_targets.py --retrain --models mobilenet_cifar10 --precision float32 --data-dir "$DATA" --ship
+            step python reproduce/cifar10_targets.py --retrain --models resnet_cifar10 --precision mixed_bfloat16 --data-dir "$DATA" --ship
             ;;
         2)
             step python reproduce/table5_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"

@@ -59,6 +59,7 @@ from pathlib import Path
 
 # The recipe, its epochs, schedules and the training function are shared with the tables' --retrain scale.
 from keras_restore.pipeline import cifar_targets
+from keras_restore.pipeline.cache import default_dir as cache_default_dir
 from keras_restore.pipeline.cifar_targets import (
     BANA, BATCH, EPOCHS, KNOWN, LEARNING_RATE, MODELS, PEAK_LR, RECIPE, SCHEDULE, learning_rate, train_target,
 )
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"targets to train or evaluate (default: {' '.join(MODELS)}; also: vgg19_cifar10, "
                         f"and papers/003's {', '.join(BANA)})")
     p.add_argument("--out-dir", default=None, help="default: reproduce/results (or results/<scale>)")
-    p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"))
+    p.add_argument("--cache-dir", default=str(cache_default_dir()))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="float32", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"))
     p.add_argument("--ship", action="store_true", help="copy the trained models into saved_models/")

@@ -12,11 +12,21 @@ Kinds: ``models`` (a Keras model, ``.keras``) and ``attacks`` / ``pairs`` (dicts
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from keras_restore import io
 
 KINDS = {"models": ".keras", "attacks": ".npz", "pairs": ".npz"}
+ENV = "KERAS_RESTORE_CACHE"
+
+
+def default_dir() -> Path:
+    """Every script's default ``--cache-dir``: ``$KERAS_RESTORE_CACHE`` where set, else ``reproduce/cache`` of
+    the repository. A long run points the variable outside the work tree (``reproduce/cifar10_paper_scale.sh``:
+    ``~/.cache/keras_restore``), so that a fresh checkout on the same machine resumes it."""
+    env = os.environ.get(ENV)
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "reproduce" / "cache"
 
 
 class Cache:

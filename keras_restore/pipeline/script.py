@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from keras_restore.pipeline.cache import default_dir as cache_default_dir
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -29,7 +31,7 @@ def parser(description: str) -> argparse.ArgumentParser:
                     paper="full scale (all 60,000 training pairs, 20 epochs): meant for a GPU")
     p.add_argument("--out-dir", default=None,
                    help="where CSVs/figures go (default: reproduce/results, or reproduce/results/<scale>)")
-    p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"),
+    p.add_argument("--cache-dir", default=str(cache_default_dir()),
                    help="adversarial sets, checkpoints and trained models (resumable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--attacks", nargs="+", default=None, metavar="COLUMN",

@@ -57,6 +57,7 @@ import time
 import numpy as np
 
 from keras_restore import io
+from keras_restore.pipeline.cache import default_dir as cache_default_dir
 from keras_restore.pipeline.tables import ZHANG_CW
 from keras_restore.validation import check_choice, check_images, check_labels, check_positive_int
 
@@ -589,7 +590,7 @@ def sweep_parser(description: str, epilog: str, datasets=DATASETS):
     p.add_argument("--out-dir", default=None,
                    help="where the CSV/PNG/meta go (default: reproduce/results; --quick/--retrain/--paper: "
                         "reproduce/results/<scale>)")
-    p.add_argument("--cache-dir", default=str(REPO / "reproduce" / "cache"),
+    p.add_argument("--cache-dir", default=str(cache_default_dir()),
                    help="trained targets/restorers (shared with the papers/002 table runs) and adversarial sets "
                         "(an interrupted run resumes)")
     p.add_argument("--seed", type=int, default=0, help="seed of the attacks and of any model trained here (the "

@@ -7,7 +7,9 @@ table, and the leaderboard when ``adaptive_robustness.csv`` exists), one page pe
 
 The site is rendered into a temporary directory beside ``--out`` and swapped in at the end, so a
 failure never replaces a good site with a half-written one. A missing or malformed file is
-reported (stderr, and a warning on the page) and the rest is rendered. Exit status: 0; 1 when
+reported (stderr, and a warning on the page) and the rest is rendered. A table made with an earlier
+version of a shipped model than ``saved_models/`` holds now (its sha256 in the ``.meta.json``) gets a
+note on its page and on stderr; it is not a problem for ``--strict``. Exit status: 0; 1 when
 nothing could be rendered, or with ``--strict`` when any file had a problem; 2 for bad usage.
 """
 
@@ -51,6 +53,9 @@ def run(args) -> int:
         return 1
     for p in res.problems:
         print(f"keras_restore.report: problem: {p}", file=sys.stderr)
+    for key, items in res.stale.items():   # not a problem (--strict passes): the page says so beside the table
+        print(f"keras_restore.report: note: {key} was made with an earlier version of "
+              + ", ".join(f"{s['name']}.keras" for s in items), file=sys.stderr)
     if not args.quiet:
         print(f"wrote {res.out}/index.html: {len(res.pages)} pages, {res.n_tables} tables, "
               f"{res.n_models} model cards" + (f", {len(res.problems)} problem(s)" if res.problems else ""))

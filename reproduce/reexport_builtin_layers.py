@@ -4,7 +4,8 @@ Older restorers ended in the package's registered ``Clip(0, 1)`` layer, so loadi
 ``import keras_restore`` first ("Functional could not be deserialized properly" otherwise). This
 replaces every ``Clip(0, 1)`` by the built-in ``ReLU(max_value=1.0)`` (exactly the same function),
 keeps the weights, checks that the outputs are identical on real test images, writes the file
-atomically and updates its ``saved_models/manifest.json`` entry (sha256, bytes, a note). Files
+atomically and updates its ``saved_models/manifest.json`` entry (sha256, bytes, a note, and the earlier
+file's sha256 under ``equivalent_sha256``: results made with it are not stale). Files
 without a ``Clip`` are left untouched. Idempotent.
 
 Run: ``python reproduce/reexport_builtin_layers.py --data-dir ../shared/data``
@@ -46,8 +47,11 @@ def main(argv=None):
         a, b = old.predict(x, verbose=0), new.predict(x, verbose=0)
         if not np.array_equal(a, b):
             raise SystemExit(f"{name}: outputs differ after the conversion (max {np.abs(a - b).max()}); not written")
+        before = manifest[name].get("sha256")
         io.save_model_atomic(new, path)
-        manifest[name].update(sha256=models.sha256(path), bytes=path.stat().st_size,
+        # the earlier file's sha256 stays known as the same model (results made with it are not stale)
+        equivalent = [*manifest[name].get("equivalent_sha256", []), *([before] if before else [])]
+        manifest[name].update(sha256=models.sha256(path), bytes=path.stat().st_size, equivalent_sha256=equivalent,
                               layers_note="re-exported with built-in layers only (Clip(0, 1) -> ReLU(max_value=1.0)), "
                                           "same weights, identical outputs; loads with plain keras.saving.load_model")
         changed.append(name)

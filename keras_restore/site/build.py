@@ -440,6 +440,8 @@ class TableEntry:
     loss: CsvTable | None = None
     meta: dict | None = None
     problems: list[str] = field(default_factory=list)
+    # shipped models this table's run loaded whose file has been replaced since (see stale_models)
+    stale: list[dict] = field(default_factory=list)
     paper_key: str = "other"
     paper_title: str = "Other results"
     paper_short: str = "Other results"
@@ -590,6 +592,48 @@ def _sha_index(entries: list[TableEntry]) -> dict[str, list[TableEntry]]:
     return index
 
 
+def _equivalents(entry) -> list:
+    """Earlier sha256s of the same model (a re-export with the same weights and outputs:
+    ``reproduce/reexport_builtin_layers.py``), from its manifest entry."""
+    eq = entry.get("equivalent_sha256") if isinstance(entry, dict) else None
+    return [x for x in eq if isinstance(x, str)] if isinstance(eq, list) else []
+
+
+def _used_in(index: dict, shas: list) -> list:
+    found = []
+    for h in shas:
+        found += [e for e in index.get(h, []) if e not in found]
+    return found
+
+
+def stale_models(meta: dict | None, manifest: dict) -> list[dict]:
+    """The shipped models a result's run loaded (a ``"source": "saved_models/<name>.keras"`` record with its
+    ``sha256`` under the meta's ``targets`` / ``restorer`` / ``restorers`` / ``models``) whose file is now
+    another one (not one of its ``equivalent_sha256``), or no longer shipped: ``[{"name", "used", "now"}]``
+    (``now`` None when not shipped). Such a table was made with an earlier version of the model, and running it again may give other numbers."""
+    found: dict[str, dict] = {}
+
+    def walk(x):
+        if isinstance(x, dict):
+            m = re.match(r"saved_models/([A-Za-z0-9_.-]+)\.keras", str(x.get("source") or ""))
+            sha = x.get("sha256")
+            if m and isinstance(sha, str):
+                name = m.group(1)
+                entry = manifest.get(name)
+                now = entry.get("sha256") if isinstance(entry, dict) else None
+                if now != sha and sha not in _equivalents(entry):
+                    found.setdefault(name, {"name": name, "used": sha, "now": now})
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    if meta:
+        walk({k: meta.get(k) for k in ("targets", "restorer", "restorers", "models")})
+    return [found[k] for k in sorted(found)]
+
+
 def model_cards(manifest: dict, models_dir: Path, entries: list[TableEntry], problems: list[str],
                 manifest_path: Path) -> list[dict]:
     used = _sha_index(entries)
@@ -624,7 +668,7 @@ def model_cards(manifest: dict, models_dir: Path, entries: list[TableEntry], pro
             "sha256": sha, "bytes": entry.get("bytes"), "bytes_human": _human_bytes(entry.get("bytes")),
             "versions": [(k, str(entry[k])) for k in ("keras", "tensorflow", "package_version") if entry.get(k)],
             "file": path if path.exists() else None,
-            "used_in": used.get(sha, []) if isinstance(sha, str) else [],
+            "used_in": _used_in(used, ([sha] if isinstance(sha, str) else []) + _equivalents(entry)),
         })
     return cards
 
@@ -669,6 +713,7 @@ class BuildResult:
     problems: list[str]
     n_tables: int
     n_models: int
+    stale: dict[str, list[dict]] = field(default_factory=dict)   # table key -> stale_models(...)
 
 
 class _Renderer:
@@ -725,7 +770,10 @@ def build_site(results, models, out, *, exclude=DEFAULT_EXCLUDE, copy_assets: bo
     model_problems: list[str] = []
     if manifest_path.exists():
         try:
-            cards = model_cards(read_json(manifest_path), models, entries, model_problems, manifest_path)
+            manifest = read_json(manifest_path)
+            cards = model_cards(manifest, models, entries, model_problems, manifest_path)
+            for e in entries:
+                e.stale = stale_models(e.meta, manifest)
         except SiteInputError as err:
             model_problems.append(str(err))
     else:
@@ -793,7 +841,7 @@ def build_site(results, models, out, *, exclude=DEFAULT_EXCLUDE, copy_assets: bo
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _swap_in(tmp, out)
-    return BuildResult(out, pages, problems, len(rendered), len(cards))
+    return BuildResult(out, pages, problems, len(rendered), len(cards), {e.key: e.stale for e in entries if e.stale})
 
 
 def _swap_in(tmp: Path, out: Path) -> None:

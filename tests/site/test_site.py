@@ -222,6 +222,34 @@ def test_figures_meta_and_model_cards(fixture_dirs):
     assert "Parameters" not in restorer  # shown only where the manifest records it
 
 
+def test_a_table_made_with_an_earlier_model_says_so(fixture_dirs, capsys):
+    """A shipped model replaced since a table's run (another sha256, not one of its equivalent_sha256) is named on
+    the table's page, flagged in the index and noted on stderr; --strict still passes (it is not a problem)."""
+    res, models, out = fixture_dirs
+    manifest = json.loads(read(models / "manifest.json"))
+    manifest["tiny_restorer"]["equivalent_sha256"] = ["ef" * 32]   # a re-export of the same weights
+    write(models / "manifest.json", json.dumps(manifest))
+    used = {"targets": {"M1": {"source": "saved_models/tiny_clf.keras", "sha256": "01" * 32}},
+            "restorer": {"source": "saved_models/tiny_restorer.keras", "sha256": "ef" * 32}}
+    write(res / "table1_demo.meta.json", meta(PAPERS[0], "Demo Table 1: success rate", **used))
+    write(res / "sim_table.meta.json", meta(PAPERS[1], "Other Tables 6-7: similarity",
+                                            models={"gone": {"source": "saved_models/gone.keras", "sha256": "02" * 32}}))
+    assert render(res, models, out, "--strict") == 0
+    err = capsys.readouterr().err
+    assert "note: table1_demo was made with an earlier version of tiny_clf.keras" in err
+    assert "note: sim_table was made with an earlier version of gone.keras" in err
+    assert "tiny_restorer" not in err
+    section = read(out / "paper-000.html").split('id="table1_demo"')[1].split("</section>")[0]
+    assert "Made with an earlier version of 1 shipped model" in section
+    assert f"this run used sha256 <code>{'01' * 6}</code>, shipped now <code>{'ab' * 6}</code>" in section
+    assert "no longer shipped" in read(out / "paper-001.html")
+    assert "earlier model" in read(out / "index.html")
+    # the model card still lists the table made with an equivalent file of the restorer
+    restorer_card = read(out / "models.html").split('id="model-tiny_restorer"')[1]
+    assert "table1_demo" in restorer_card
+    assert build.stale_models(None, manifest) == []
+
+
 def test_copy_assets_makes_a_self_contained_site(fixture_dirs):
     res, models, out = fixture_dirs
     assert render(res, models, out, "--copy-assets") == 0

@@ -1,0 +1,28 @@
+"""reproduce/cifar10_paper_scale.sh (issue 21's background driver): its steps name real scripts and flags, it
+refuses an unknown step, and it keeps its cache outside the work tree unless told otherwise."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DRIVER = REPO / "reproduce" / "cifar10_paper_scale.sh"
+
+
+def test_every_step_names_an_existing_script():
+    text = DRIVER.read_text()
+    named = set(re.findall(r"reproduce/([a-z0-9_]+)\.py", text))
+    named |= {m for loop in re.findall(r"for t in ([^;]+);", text) for m in loop.replace("\\", " ").split()}
+    assert {"cifar10_targets", "table5_cifar10", "crunet_table3_cifar10_whitebox", "adaptive_robustness"} <= named
+    missing = sorted(n for n in named if not (REPO / "reproduce" / f"{n}.py").exists())
+    assert not missing, f"the driver names scripts that do not exist: {missing}"
+
+
+def test_unknown_step_is_refused_and_the_cache_defaults_outside_the_work_tree(tmp_path):
+    env = {**os.environ, "STEPS": "9", "HOME": str(tmp_path)}
+    env.pop("KERAS_RESTORE_CACHE", None)
+    r = subprocess.run(["bash", str(DRIVER)], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert "unknown step '9' in STEPS (expected 1-5)" in r.stderr
+    assert (tmp_path / ".cache" / "keras_restore").is_dir()

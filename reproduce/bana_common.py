@@ -142,7 +142,8 @@ class Context:
             if name not in models.shipped():
                 raise FileNotFoundError(f"target {name!r} is not shipped in saved_models/; train the papers/003 "
                                         f"targets first: {RETRAIN_TARGETS}")
-            self.records["targets"][name] = {"source": f"saved_models/{name}.keras"}
+            self.records["targets"][name] = {"source": f"saved_models/{name}.keras",
+                                             "sha256": models.shipped()[name].get("sha256")}
             return models.load_model(name)
         from keras_restore.pipeline import cifar_targets
 
@@ -154,7 +155,8 @@ class Context:
             cache=self.cache, verbose=0 if self.args.quiet else 2)
         # A shipped target that is this recipe's own training of it is reused (cifar_targets.shipped_match).
         self.records["targets"][name] = {"source": cifar_targets.source_of(record, hit, self.scale), "epochs": epochs,
-                                         "precision": record.get("precision")}
+                                         "precision": record.get("precision"),
+                                         **({"sha256": record["sha256"]} if record.get("reused") else {})}
         return model
 
     def _quick_target(self, name: str):

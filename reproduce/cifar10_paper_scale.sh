@@ -24,7 +24,7 @@
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new
 #     ones (the results site flags each table made with an earlier target until then): Tables 5, 7 and 9,
 #     CRU-Net Tables 3, 5 and 6-7, papers/003 Table 3, papers/004's CIFAR-10 Tables 1-4 and warm start,
-#     and the leaderboard's CIFAR-10 rows (about 3-4 h on this CPU, from the README's timings).
+#     papers/002's Fig. 3 on CIFAR-10 (its target is ResNet-20) and the leaderboard's CIFAR-10 rows (about 3-4 h on this CPU, from the README's timings).
 # STEPS="1 2" runs only those steps; the default is 1-4 (step 5 is run on its own: STEPS=5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +34,7 @@ mkdir -p logs
 LOG=logs/cifar10_paper_scale.log
 if [ -d .venv ]; then . .venv/bin/activate; fi
 export TF_CPP_MIN_LOG_LEVEL=2
-export KERAS_RESTORE_CACHE="${KERAS_RESTORE_CACHE:-$HOME/.cache/keras_restore}"
+export KERAS_RESTORE_CACHE="${KERAS_RESTORE_CACHE:-${HOME:?is not set: set KERAS_RESTORE_CACHE}/.cache/keras_restore}"
 mkdir -p "$KERAS_RESTORE_CACHE"
 
 step() {
@@ -69,6 +69,7 @@ for s in $STEPS; do
                 step python "reproduce/$t.py" --data-dir "$DATA" --quiet
             done
             step python reproduce/crunet_table6_7_similarity.py --datasets cifar10 --data-dir "$DATA" --quiet
+            step python reproduce/zhang_figure3_depth.py --datasets cifar10 --data-dir "$DATA" --quiet
             for t in gan_denoiser_table1 gan_denoiser_table2 gan_denoiser_tables3_4; do
                 step python "reproduce/$t.py" --dataset cifar10 --data-dir "$DATA" --quiet
             done

@@ -64,16 +64,25 @@ def recipe_fingerprint() -> str:
     return training.get_recipe(RECIPE).fingerprint()
 
 
-def shipped_match(name: str, *, n_images: int, epochs: int, seed: int):
+def _dataset_of(source) -> str:
+    """The data set part of a source label: "CIFAR-10 (JPEG copy) from ../shared/data/cifar10" -> "CIFAR-10
+    (JPEG copy)" (the same images wherever the folder is; not the tensorflow-datasets original)."""
+    return str(source or "").split(" from ", 1)[0]
+
+
+def shipped_match(name: str, *, n_images: int, epochs: int, seed: int, source: str):
     """The manifest entry of the shipped ``name`` when it is this recipe's own training of it -- the same
-    recipe fingerprint, peak learning rate, schedule, batch, epochs, seed and number of training images
-    (any precision) --, else None. Such a model is what :func:`train_target` would make, so it is reused
+    builder arguments, data set (:func:`_dataset_of` ``source``), recipe fingerprint, peak learning rate,
+    schedule, batch, epochs, seed and number of training images (any precision: a dtype policy changes
+    the speed, not the recipe) --, else None. Such a model is what :func:`train_target` would make, so it is reused
     instead of trained again: one shipped target serves every later ``--retrain`` (the tables', papers/003's,
     ``cifar10_targets.py``'s), also in a fresh checkout whose cache is empty."""
     from keras_restore import models
 
     entry = models.shipped().get(name)
-    if not entry:
+    if not entry or entry.get("kwargs", {}) != models.get_spec(name).kwargs:
+        return None
+    if _dataset_of(entry.get("data")) != _dataset_of(source):
         return None
     trained = entry.get("training", {})
     cfg = trained.get("config", {})
@@ -99,10 +108,11 @@ def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, sou
 
     if name not in SCHEDULE:
         raise ValueError(f"Unknown CIFAR-10 target {name!r}; expected one of {', '.join(SCHEDULE)}.")
-    entry = shipped_match(name, n_images=len(x), epochs=epochs, seed=seed)
-    if entry is not None:
-        return models.load_model(name), {**entry["training"], "reused": f"saved_models/{name}.keras "
-                                         f"(this recipe's {entry.get('scale')}-scale training, reused)"}, True
+    entry = shipped_match(name, n_images=len(x), epochs=epochs, seed=seed, source=source)
+    if entry is not None:   # sha256 in the record: the results site tells when the file is replaced later
+        return models.load_model(name), {**entry["training"], "sha256": entry.get("sha256"),
+                                         "reused": f"saved_models/{name}.keras (this recipe's "
+                                                   f"{entry.get('scale')}-scale training, reused)"}, True
     recipe = training.get_recipe(RECIPE)
     cfg = training.TrainConfig(epochs=epochs, batch_size=BATCH, learning_rate=learning_rate(name), seed=seed,
                                precision=precision, lr_schedule=SCHEDULE[name])

@@ -570,6 +570,10 @@ def _human_bytes(n) -> str:
         v /= 1000
 
 
+# where a result's .meta.json records the models its run used (their source and sha256)
+MODEL_KEYS = ("target", "targets", "restorer", "restorers", "models")
+
+
 def _sha_index(entries: list[TableEntry]) -> dict[str, list[TableEntry]]:
     index: dict = {}
 
@@ -588,7 +592,7 @@ def _sha_index(entries: list[TableEntry]) -> dict[str, list[TableEntry]]:
 
     for e in entries:
         if e.meta:
-            walk({k: e.meta.get(k) for k in ("targets", "restorer", "restorers", "models")}, e)
+            walk({k: e.meta.get(k) for k in MODEL_KEYS}, e)
     return index
 
 
@@ -608,7 +612,7 @@ def _used_in(index: dict, shas: list) -> list:
 
 def stale_models(meta: dict | None, manifest: dict) -> list[dict]:
     """The shipped models a result's run loaded (a ``"source": "saved_models/<name>.keras"`` record with its
-    ``sha256`` under the meta's ``targets`` / ``restorer`` / ``restorers`` / ``models``) whose file is now
+    ``sha256`` under the meta's :data:`MODEL_KEYS`) whose file is now
     another one (not one of its ``equivalent_sha256``), or no longer shipped: ``[{"name", "used", "now"}]``
     (``now`` None when not shipped). Such a table was made with an earlier version of the model, and running it again may give other numbers."""
     found: dict[str, dict] = {}
@@ -630,7 +634,7 @@ def stale_models(meta: dict | None, manifest: dict) -> list[dict]:
                 walk(v)
 
     if meta:
-        walk({k: meta.get(k) for k in ("targets", "restorer", "restorers", "models")})
+        walk({k: meta.get(k) for k in MODEL_KEYS})
     return [found[k] for k in sorted(found)]
 
 

@@ -21,10 +21,16 @@ def test_train_target_refuses_an_unknown_model(tmp_path):
                                    cache=Cache(tmp_path))
 
 
+# the same images as the manifest's entry, from another folder
+SOURCE = "CIFAR-10 (JPEG copy) from ../shared/data/cifar10"
+
+
 def _manifest_entry(name, **config):
     cfg = {"epochs": 40, "batch_size": cifar_targets.BATCH, "learning_rate": cifar_targets.learning_rate(name),
            "seed": 0, "precision": "mixed_bfloat16", "lr_schedule": cifar_targets.SCHEDULE[name], **config}
-    return {"scale": "retrain", "seed": 0,
+    from keras_restore import models
+
+    return {"scale": "retrain", "seed": 0, "kwargs": models.get_spec(name).kwargs, "data": "CIFAR-10 (JPEG copy) from /somewhere/cifar10",
             "training": {"config": cfg, "n_train": 9, "n_val": 1, "precision": "mixed_bfloat16",
                          "recipe": {"fingerprint": cifar_targets.recipe_fingerprint()}}}
 
@@ -39,14 +45,18 @@ def test_shipped_match_is_this_recipes_training(tmp_path, monkeypatch, change, m
     monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
     (tmp_path / "resnet_cifar10.keras").write_bytes(b"x")
     (tmp_path / "manifest.json").write_text(json.dumps({"resnet_cifar10": _manifest_entry("resnet_cifar10", **change)}))
-    found = cifar_targets.shipped_match("resnet_cifar10", n_images=10, epochs=40, seed=0)
+    found = cifar_targets.shipped_match("resnet_cifar10", n_images=10, epochs=40, seed=0, source=SOURCE)
     assert (found is not None) is matches
     # another number of training images, or another recipe, is another training
-    assert cifar_targets.shipped_match("resnet_cifar10", n_images=11, epochs=40, seed=0) is None
-    entry = _manifest_entry("resnet_cifar10")
-    entry["training"]["recipe"]["fingerprint"] = "0" * 12
-    (tmp_path / "manifest.json").write_text(json.dumps({"resnet_cifar10": entry}))
-    assert cifar_targets.shipped_match("resnet_cifar10", n_images=10, epochs=40, seed=0) is None
+    assert cifar_targets.shipped_match("resnet_cifar10", n_images=11, epochs=40, seed=0, source=SOURCE) is None
+    for field, value in (("recipe", "0" * 12), ("data", "CIFAR-10 from tensorflow-datasets"), ("kwargs", {"depth": 56})):
+        entry = _manifest_entry("resnet_cifar10")
+        if field == "recipe":
+            entry["training"]["recipe"]["fingerprint"] = value
+        else:
+            entry[field] = value
+        (tmp_path / "manifest.json").write_text(json.dumps({"resnet_cifar10": entry}))
+        assert cifar_targets.shipped_match("resnet_cifar10", n_images=10, epochs=40, seed=0, source=SOURCE) is None
 
 
 def test_train_target_reuses_the_shipped_training(tmp_path, monkeypatch):
@@ -67,8 +77,9 @@ def test_train_target_reuses_the_shipped_training(tmp_path, monkeypatch):
     (shipped / "manifest.json").write_text(json.dumps({"resnet_cifar10": entry}))
     x, y = np.zeros((10, 32, 32, 3), "float32"), np.zeros(10, "int64")
     loaded, record, hit = cifar_targets.train_target("resnet_cifar10", x, y, epochs=40, seed=0, precision="float32",
-                                                     source="x", cache=Cache(tmp_path / "cache"))
+                                                     source=SOURCE, cache=Cache(tmp_path / "cache"))
     assert hit and record["reused"].startswith("saved_models/resnet_cifar10.keras")
+    assert record["sha256"] == entry["sha256"]
     assert cifar_targets.source_of(record, hit, "retrain") == record["reused"]
     assert cifar_targets.source_of({}, True, "retrain") == "cached"
     assert cifar_targets.source_of({}, False, "retrain") == "trained (retrain scale)"

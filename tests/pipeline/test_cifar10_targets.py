@@ -29,3 +29,26 @@ def test_unknown_model_is_an_error(reproduce_script, capsys):
     with pytest.raises(SystemExit):
         script.main(["--quick", "--models", "alexnet_cifar10"])
     assert "unknown model(s) alexnet_cifar10" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shipped_accuracy, replaced", [(100.0, False), (0.0, True)])
+def test_ship_never_replaces_a_more_accurate_target(reproduce_script, data_dir, tmp_path, monkeypatch, capsys,
+                                                    shipped_accuracy, replaced):
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    (models_dir / "resnet_cifar10.keras").write_bytes(b"the shipped file")
+    (models_dir / "manifest.json").write_text(json.dumps(
+        {"resnet_cifar10": {"sha256": "0" * 64, "metrics": {"test_accuracy": shipped_accuracy}}}))
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(models_dir))
+    script = reproduce_script("cifar10_targets")
+    row = script.main(["--quick", "--models", "resnet_cifar10", "--data-dir", str(data_dir), "--quiet", "--ship",
+                       "--out-dir", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")])[0]
+    manifest = json.loads((models_dir / "manifest.json").read_text())
+    out = capsys.readouterr().out
+    if replaced:
+        assert (models_dir / "resnet_cifar10.keras").read_bytes() != b"the shipped file"
+        assert manifest["resnet_cifar10"]["metrics"]["test_accuracy"] == row["test_accuracy"]
+    else:
+        assert (models_dir / "resnet_cifar10.keras").read_bytes() == b"the shipped file"
+        assert manifest["resnet_cifar10"]["metrics"]["test_accuracy"] == 100.0
+        assert f"not shipped: test accuracy {row['test_accuracy']:.2f}% is below the shipped model's 100.00%" in out

@@ -27,7 +27,14 @@ LEARNING_RATE, BATCH = 0.1, 128
 # Peak learning rates other than LEARNING_RATE. DenseNet121 (keras.applications at 32x32) diverged at 0.1
 # even after the warm-up epoch (2026-12-04, mixed_bfloat16, the 20-epoch run: training accuracy 0.31 /
 # 0.43 / 0.51 / 0.58 / 0.61, then 0.24 in epoch 6; validation 0.49 -> 0.10 in epoch 5; stopped after
-# epoch 7, not used), as it had on 2026-12-02 without warm-up: 0.05 for it.
+# epoch 7, not used), as it had on 2026-12-02 without warm-up: 0.05 for it. At 0.05 (2026-12-06, mixed_bfloat16,
+# 20 epochs, 4,097 s) it trained well for 16 epochs (training / validation accuracy 0.818 / 0.783 after epoch
+# 16), then collapsed late in epoch 17, at a learning rate of ~0.002 (validation 0.396; training accuracy 0.421
+# in epoch 18) and ended at 53.55% test accuracy: not shipped. A collapse at that learning rate is one
+# exploding step, not a too-high rate. Suspect: keras.applications' DenseNet121 at 32x32 runs its last dense
+# block on 1x1 maps, so its BatchNormalization layers normalise over the batch alone (a near-constant channel
+# -> a huge 1/sqrt(var + eps)). Not yet tried: global gradient-norm clipping, or float32 (every collapse so far
+# was in mixed_bfloat16).
 PEAK_LR = {"densenet121_cifar10": 0.05}
 # Learning-rate schedule per model: cosine from 0.1 (He et al.'s ResNet-20 needs no warm-up); one
 # epoch of linear warm-up first for the keras.applications networks (DenseNet121 started at 0.1

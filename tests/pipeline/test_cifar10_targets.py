@@ -31,9 +31,15 @@ def test_unknown_model_is_an_error(reproduce_script, capsys):
     assert "unknown model(s) alexnet_cifar10" in capsys.readouterr().err
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    """One cache for both cases below: the quick target is trained once."""
+    return tmp_path_factory.mktemp("cifar10_targets_cache")
+
+
 @pytest.mark.parametrize("shipped_accuracy, replaced", [(100.0, False), (0.0, True)])
 def test_ship_never_replaces_a_more_accurate_target(reproduce_script, data_dir, tmp_path, monkeypatch, capsys,
-                                                    shipped_accuracy, replaced):
+                                                    shared_cache, shipped_accuracy, replaced):
     models_dir = tmp_path / "models"
     models_dir.mkdir()
     (models_dir / "resnet_cifar10.keras").write_bytes(b"the shipped file")
@@ -42,7 +48,7 @@ def test_ship_never_replaces_a_more_accurate_target(reproduce_script, data_dir, 
     monkeypatch.setenv("KERAS_RESTORE_MODELS", str(models_dir))
     script = reproduce_script("cifar10_targets")
     row = script.main(["--quick", "--models", "resnet_cifar10", "--data-dir", str(data_dir), "--quiet", "--ship",
-                       "--out-dir", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")])[0]
+                       "--out-dir", str(tmp_path / "out"), "--cache-dir", str(shared_cache)])[0]
     manifest = json.loads((models_dir / "manifest.json").read_text())
     out = capsys.readouterr().out
     if replaced:

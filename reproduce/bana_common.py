@@ -139,11 +139,11 @@ class Context:
         if self.scale == "quick":
             return self._quick_target(name)
         if self.scale == "default":
-            if name not in models.shipped():
+            entry = models.shipped().get(name)
+            if entry is None:
                 raise FileNotFoundError(f"target {name!r} is not shipped in saved_models/; train the papers/003 "
                                         f"targets first: {RETRAIN_TARGETS}")
-            self.records["targets"][name] = {"source": f"saved_models/{name}.keras",
-                                             "sha256": models.shipped()[name].get("sha256")}
+            self.records["targets"][name] = {"source": f"saved_models/{name}.keras", "sha256": entry.get("sha256")}
             return models.load_model(name)
         from keras_restore.pipeline import cifar_targets
 

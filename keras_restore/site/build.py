@@ -574,25 +574,29 @@ def _human_bytes(n) -> str:
 MODEL_KEYS = ("target", "targets", "restorer", "restorers", "models")
 
 
-def _sha_index(entries: list[TableEntry]) -> dict[str, list[TableEntry]]:
-    index: dict = {}
-
-    def walk(x, e):
+def _model_records(meta: dict | None):
+    """Every record under a meta's :data:`MODEL_KEYS` (at any depth) that names a model file's ``sha256``."""
+    def walk(x):
         if isinstance(x, dict):
-            sha = x.get("sha256")
-            if isinstance(sha, str):
-                index.setdefault(sha, [])
-                if e not in index[sha]:
-                    index[sha].append(e)
+            if isinstance(x.get("sha256"), str):
+                yield x
             for v in x.values():
-                walk(v, e)
+                yield from walk(v)
         elif isinstance(x, list):
             for v in x:
-                walk(v, e)
+                yield from walk(v)
 
+    if meta:
+        yield from walk({k: meta.get(k) for k in MODEL_KEYS})
+
+
+def _sha_index(entries: list[TableEntry]) -> dict[str, list[TableEntry]]:
+    index: dict = {}
     for e in entries:
-        if e.meta:
-            walk({k: e.meta.get(k) for k in MODEL_KEYS}, e)
+        for record in _model_records(e.meta):
+            tables = index.setdefault(record["sha256"], [])
+            if e not in tables:
+                tables.append(e)
     return index
 
 
@@ -616,25 +620,15 @@ def stale_models(meta: dict | None, manifest: dict) -> list[dict]:
     another one (not one of its ``equivalent_sha256``), or no longer shipped: ``[{"name", "used", "now"}]``
     (``now`` None when not shipped). Such a table was made with an earlier version of the model, and running it again may give other numbers."""
     found: dict[str, dict] = {}
-
-    def walk(x):
-        if isinstance(x, dict):
-            m = re.match(r"saved_models/([A-Za-z0-9_.-]+)\.keras", str(x.get("source") or ""))
-            sha = x.get("sha256")
-            if m and isinstance(sha, str):
-                name = m.group(1)
-                entry = manifest.get(name)
-                now = entry.get("sha256") if isinstance(entry, dict) else None
-                if now != sha and sha not in _equivalents(entry):
-                    found.setdefault(name, {"name": name, "used": sha, "now": now})
-            for v in x.values():
-                walk(v)
-        elif isinstance(x, list):
-            for v in x:
-                walk(v)
-
-    if meta:
-        walk({k: meta.get(k) for k in MODEL_KEYS})
+    for record in _model_records(meta):
+        m = re.match(r"saved_models/([A-Za-z0-9_.-]+)\.keras", str(record.get("source") or ""))
+        if not m:
+            continue
+        name, sha = m.group(1), record["sha256"]
+        entry = manifest.get(name)
+        now = entry.get("sha256") if isinstance(entry, dict) else None
+        if now != sha and sha not in _equivalents(entry):
+            found.setdefault(name, {"name": name, "used": sha, "now": now})
     return [found[k] for k in sorted(found)]
 
 

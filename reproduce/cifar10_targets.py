@@ -36,8 +36,9 @@ Scales (printed and written into ``results/cifar10_targets.meta.json``):
 * ``--retrain``: this CPU's budget: DenseNet121 20, MobileNet 50, ResNet-20 40 epochs (issue 21; was 15 / 15
   / 30; MobileNet at 30 epochs reached 78.84%, still underfitting -- training accuracy 80.3% -- so 50). Measured ``train_on_batch`` throughput at batch 128 on the 2-core EPYC (2026-12-04, uncontended):
   MobileNet 775 img/s float32 vs 416 mixed_bfloat16, ResNet-20 437 vs 571, DenseNet121 275 vs 298; so
-  MobileNet trains in float32, ResNet-20 and DenseNet121 in mixed_bfloat16 (``--precision``, one run
-  each; the commands are in the README).
+  MobileNet trains in float32, ResNet-20 in mixed_bfloat16 (``--precision``, one run each; the commands are
+  in the README). DenseNet121 trains in float32 too, although bfloat16 is faster for it: its bfloat16 runs
+  collapsed (``pipeline/cifar_targets.py``, ``PEAK_LR``'s comment).
 * ``--paper``: 60 epochs each (the package's paper scale for CIFAR-10 targets; meant for a GPU).
 
 Training is resumable: an interrupted run (Ctrl-C, a session's end) continues from its last

@@ -1,5 +1,7 @@
 """pipeline/cifar_targets.py: the CIFAR-10 targets' recipe settings, one per model, and its argument checks."""
 
+import pathlib
+
 import pytest
 
 from keras_restore.pipeline import cifar_targets
@@ -9,6 +11,11 @@ def test_settings_per_model():
     assert cifar_targets.learning_rate("densenet121_cifar10") == 0.05   # diverged at 0.1 (PEAK_LR's comment)
     assert cifar_targets.learning_rate("mobilenet_cifar10") == cifar_targets.LEARNING_RATE == 0.1
     assert cifar_targets.PRECISION["mobilenet_cifar10"] == "float32"    # benchmarks/precision.py: 0.56x in bf16
+    assert cifar_targets.PRECISION["densenet121_cifar10"] == "float32"  # its bfloat16 runs collapsed (PEAK_LR)
+    # the driver trains each target in the dtype recorded here
+    driver = (pathlib.Path(__file__).parents[2] / "reproduce" / "cifar10_paper_scale.sh").read_text()
+    for name in cifar_targets.MODELS:
+        assert f"--models {name} --precision {cifar_targets.PRECISION[name]}" in driver, name
     for name in cifar_targets.MODELS:
         assert name in cifar_targets.SCHEDULE and name in cifar_targets.EPOCHS["retrain"]
 

@@ -13,9 +13,10 @@
 # recipe's training (pipeline/cifar_targets.shipped_match). Each step's start, end and wall time go to
 # logs/cifar10_paper_scale.log.
 #
-#  1. the targets by the CIFAR-10 recipe, each in its dtype (pipeline/cifar_targets.PRECISION: the fastest
-#     by benchmarks/precision.py, except DenseNet121, whose bfloat16 runs collapsed): DenseNet121 20 epochs
-#     (peak lr 0.05) and MobileNet 50 in float32, ResNet-20 40 in mixed_bfloat16 (reproduce/cifar10_targets.py --ship: each into saved_models/);
+#  1. the targets by the CIFAR-10 recipe, each in its dtype (--precision recipe: pipeline/cifar_targets.PRECISION,
+#     the fastest by benchmarks/precision.py, except DenseNet121, whose bfloat16 runs collapsed): DenseNet121 30
+#     epochs (peak lr 0.05) and MobileNet 50 in float32, ResNet-20 40 in mixed_bfloat16 (reproduce/cifar10_targets.py
+#     --ship: each into saved_models/, unless less accurate than the one shipped);
 #  2. Table 5 at --retrain: 50,000 pairs (the 12 target x attack sets, 1,000 images per cached chunk)
 #     and the Table 2 restorer 20 epochs; then the attack-balanced variant on the same pairs;
 #  3. Table 7 at --retrain (VGG19 15 epochs, ResNet-20 from step 1; Table 5's restorer);
@@ -47,9 +48,7 @@ step() {
 for s in $STEPS; do
     case "$s" in
         1)
-            step python reproduce/cifar10_targets.py --retrain --models densenet121_cifar10 --precision float32 --data-dir "$DATA" --ship
-            step python reproduce/cifar10_targets.py --retrain --models mobilenet_cifar10 --precision float32 --data-dir "$DATA" --ship
-            step python reproduce/cifar10_targets.py --retrain --models resnet_cifar10 --precision mixed_bfloat16 --data-dir "$DATA" --ship
+            step python reproduce/cifar10_targets.py --retrain --precision recipe --data-dir "$DATA" --ship
             ;;
         2)
             step python reproduce/table5_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"

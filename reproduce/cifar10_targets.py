@@ -26,19 +26,23 @@ Targets and what they are compared with:
   float32 vs 253 mixed_bfloat16, VGG-11 653 vs 855 (an older measurement on a Xeon found bfloat16
   no faster for VGG-13 (147 img/s) or ResNet-18 (146)). Run:
   ``python reproduce/cifar10_targets.py --retrain --models vgg13_cifar10 resnet18_cifar10
-  inception_v3_cifar10 vgg11_cifar10 --data-dir ../shared/data --ship --precision mixed_bfloat16``
+  inception_v3_cifar10 vgg11_cifar10 --data-dir ../shared/data --ship`` (each in its dtype above:
+  ``--precision recipe``, the default)
   (rows merge into ``results/retrain/cifar10_targets.csv`` by model).
 
 Scales (printed and written into ``results/cifar10_targets.meta.json``):
 
 * default: the shipped models of ``saved_models/``, evaluated on the 10,000 test images.
 * ``--quick``: CI smoke run: 1 epoch on 1,000 images per model (not a reproduction).
-* ``--retrain``: this CPU's budget: DenseNet121 20, MobileNet 50, ResNet-20 40 epochs (issue 21; was 15 / 15
-  / 30; MobileNet at 30 epochs reached 78.84%, still underfitting -- training accuracy 80.3% -- so 50). Measured ``train_on_batch`` throughput at batch 128 on the 2-core EPYC (2026-12-04, uncontended):
+* ``--retrain``: this CPU's budget: DenseNet121 30, MobileNet 50, ResNet-20 40 epochs (issue 21; was 15 / 15
+  / 30; MobileNet at 30 epochs reached 78.84%, still underfitting -- training accuracy 80.3% -- so 50;
+  DenseNet121 at 20 epochs reached 77.54%, its validation accuracy flat over the last four, so 30).
+  Measured ``train_on_batch`` throughput at batch 128 on the 2-core EPYC (2026-12-04, uncontended):
   MobileNet 775 img/s float32 vs 416 mixed_bfloat16, ResNet-20 437 vs 571, DenseNet121 275 vs 298; so
-  MobileNet trains in float32, ResNet-20 in mixed_bfloat16 (``--precision``, one run each; the commands are
-  in the README). DenseNet121 trains in float32 too, although bfloat16 is faster for it: its bfloat16 runs
-  collapsed (``pipeline/cifar_targets.py``, ``PEAK_LR``'s comment).
+  MobileNet trains in float32, ResNet-20 in mixed_bfloat16. DenseNet121 trains in float32 too, although
+  bfloat16 is faster for it: its bfloat16 runs collapsed (``pipeline/cifar_targets.py``, ``PEAK_LR``'s
+  comment). ``--precision recipe`` (the default) trains each model in its dtype (``PRECISION`` there), so
+  one command trains all three.
 * ``--paper``: 60 epochs each (the package's paper scale for CIFAR-10 targets; meant for a GPU).
 
 Training is resumable: an interrupted run (Ctrl-C, a session's end) continues from its last
@@ -86,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_scale_flags(p, quick="CI smoke run: 1 epoch on 1,000 images per model",
-                    retrain="train on this CPU (DenseNet121 20, MobileNet 50, ResNet-20 40 epochs)",
+                    retrain=f"train on this CPU ({cifar_targets.epochs_summary(MODELS)})",
                     paper="60 epochs per model (meant for a GPU)")
     p.add_argument("--models", nargs="+", default=list(MODELS), metavar="NAME",
                    help=f"targets to train or evaluate (default: {' '.join(MODELS)}; also: vgg19_cifar10, "
@@ -94,7 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", default=None, help="default: reproduce/results (or results/<scale>)")
     p.add_argument("--cache-dir", default=str(cache_default_dir()))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--precision", default="float32", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"))
+    p.add_argument("--precision", default="recipe",
+                   choices=("recipe", "auto", "float32", "mixed_bfloat16", "mixed_float16"),
+                   help="dtype policy to train in; 'recipe' (default): each model's own (pipeline/cifar_targets.py "
+                        "PRECISION: DenseNet121 and MobileNet float32, ResNet-20 and VGG19 mixed_bfloat16); 'auto': "
+                        "mixed_float16 on a GPU, mixed_bfloat16 on a bfloat16 CPU")
     p.add_argument("--ship", action="store_true",
                    help="copy the trained models into saved_models/ (not one less accurate than the shipped one)")
     p.add_argument("--quiet", action="store_true")
@@ -115,7 +123,11 @@ def main(argv=None) -> list[dict]:
         raise SystemExit(1)
     out = Path(args.out_dir or REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
     runtime.seed_everything(args.seed)
-    precision = runtime.choose_precision(args.precision)
+    def precision_of(name):
+        if args.precision == "recipe":
+            return cifar_targets.PRECISION[name]
+        return runtime.training_precision(args.precision)
+
     try:
         source = data.source_label("cifar10", args.data_dir)
         x_test, y_test = data.load_arrays("cifar10", "test", args.data_dir)
@@ -128,7 +140,9 @@ def main(argv=None) -> list[dict]:
         raise SystemExit(1) from None
     print(f"[scale] {args.scale}: " + ("shipped models evaluated on the test set" if args.scale == "default" else
                                        f"recipe {RECIPE}, peak lr {LEARNING_RATE} ({PEAK_LR} where set) cosine, batch {BATCH}, "
-                                       f"{len(x_train)} training images (5% held out), {precision}"), flush=True)
+                                       f"{len(x_train)} training images (5% held out), "
+                                       + ("each model's dtype: " if args.precision == "recipe" else "")
+                                       + ", ".join(f"{n} {precision_of(n)}" for n in args.models)), flush=True)
     cache, rows = Cache(args.cache_dir), []
     for name in args.models:
         start = time.time()
@@ -141,9 +155,9 @@ def main(argv=None) -> list[dict]:
                                                       "source": f"saved_models/{name}.keras ({entry.get('scale')} scale)"}
         else:
             epochs = EPOCHS[args.scale][name]
-            print(f"[{name}] training {epochs} epoch(s)", flush=True)
+            print(f"[{name}] training {epochs} epoch(s) in {precision_of(name)}", flush=True)
             model, record, hit = train_target(name, x_train, y_train, epochs=epochs, seed=args.seed,
-                                              precision=precision, source=source, cache=cache,
+                                              precision=precision_of(name), source=source, cache=cache,
                                               verbose=0 if args.quiet else 2)
             record["source"] = cifar_targets.source_of(record, hit, args.scale)
         acc = accuracy(model, x_test, y_test, 256)

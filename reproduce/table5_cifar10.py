@@ -24,7 +24,7 @@ Scales (printed at start and recorded in ``results/table5_cifar10.meta.json``):
   steps x 50 iterations; spatial grid 11 angles x 3x3 translations (99 points).
 * ``--retrain`` (issue 21: the papers' pair budget on this CPU): everything trained here. The targets by
   the CIFAR-10 recipe of ``reproduce/cifar10_targets.py`` (SGD-Nesterov 0.1 cosine, weight decay 5e-4,
-  label smoothing 0.1, shifts and flips; DenseNet121 20 epochs and MobileNet 50, both in float32
+  label smoothing 0.1, shifts and flips; DenseNet121 30 epochs and MobileNet 50, both in float32
   (DenseNet121's bfloat16 runs collapsed: ``pipeline/cifar_targets.py``); one cache with that script,
   so targets it trained are reused), 50,000 training pairs (each
   attacked once by one of the 12 target x attack combinations; made and cached 1,000 at a time), the

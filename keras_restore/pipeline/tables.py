@@ -219,7 +219,7 @@ _CIFAR_SCALES = {
                 "n_pairs": 50000, "restorer_epochs": 20, "n_eval": 200, "attack_overrides": _CIFAR_ATTACKS,
                 "n_adaptive": 100,
                 "note": "Everything trained on this machine's CPU at the papers' pair budget: targets by the CIFAR-10 "
-                        "recipe (DenseNet121 20, MobileNet 50, VGG19 15, ResNet-20 40 epochs; "
+                        f"recipe ({cifar_targets.epochs_summary(_CIFAR_TARGETS)}; "
                         "reproduce/cifar10_targets.py), 50,000 training pairs, restorer 20 epochs; 200 test images "
                         "per attack."},
     "paper": {"target_epochs": {"densenet121_cifar10": 60, "mobilenet_cifar10": 60, "vgg19_cifar10": 60,
@@ -827,7 +827,7 @@ def _gan_denoiser_scales(dataset: str) -> dict:
         # --retrain: the targets by the CIFAR-10 recipe (issue 21; reproduce/cifar10_targets.py, one cache).
         cifar_recipe = cifar_targets.retrain_scale_fields(targets.values())
         trained = ("Everything trained on this CPU (targets by the CIFAR-10 recipe of reproduce/cifar10_targets.py: "
-                   "DenseNet121 20, MobileNet 50, ResNet-20 40 epochs); ")
+                   f"{cifar_targets.epochs_summary(targets.values())}); ")
         what = (f"the GAN denoiser trained here on {c['n_pairs']:,} FGSM pairs ({c['n_pairs'] // 3:,} per target), "
                 f"{c['restorer_epochs']} epochs, Adam 2e-4, batch 32; smaller than the grayscale tables for this CPU: "
                 f"the first {c['n_eval']} test images, CW-L2 {cw['binary_search_steps']} x {cw['max_iterations']} "

@@ -16,6 +16,8 @@ def test_quick_run_trains_evaluates_and_resumes_from_cache(reproduce_script, dat
     assert 0 <= row["test_accuracy"] <= 100 and row["reference"] == 91.25
     assert row["delta"] == round(row["test_accuracy"] - 91.25, 2)
     assert "JPEG copy" in row["data"]
+    # --precision recipe (the default): each target in its own dtype, ResNet-20's being mixed_bfloat16
+    assert row["precision"] == "mixed_bfloat16"
     with open(tmp_path / "out" / "cifar10_targets.csv") as f:
         assert next(csv.DictReader(f))["model"] == "resnet_cifar10"
     meta = json.loads((tmp_path / "out" / "cifar10_targets.meta.json").read_text())

@@ -12,12 +12,22 @@ def test_settings_per_model():
     assert cifar_targets.learning_rate("mobilenet_cifar10") == cifar_targets.LEARNING_RATE == 0.1
     assert cifar_targets.PRECISION["mobilenet_cifar10"] == "float32"    # benchmarks/precision.py: 0.56x in bf16
     assert cifar_targets.PRECISION["densenet121_cifar10"] == "float32"  # its bfloat16 runs collapsed (PEAK_LR)
-    # the driver trains each target in the dtype recorded here
+    # the driver trains each target in the dtype recorded here (--precision recipe), never one it names itself
     driver = (pathlib.Path(__file__).parents[2] / "reproduce" / "cifar10_paper_scale.sh").read_text()
-    for name in cifar_targets.MODELS:
-        assert f"--models {name} --precision {cifar_targets.PRECISION[name]}" in driver, name
-    for name in cifar_targets.MODELS:
+    step1 = [line for line in driver.splitlines() if "cifar10_targets.py" in line and "step " in line]
+    assert step1 and all("--precision recipe" in line for line in step1), step1
+    for name in cifar_targets.KNOWN:
         assert name in cifar_targets.SCHEDULE and name in cifar_targets.EPOCHS["retrain"]
+        assert cifar_targets.PRECISION[name] in ("float32", "mixed_bfloat16"), name
+        assert cifar_targets.LABEL[name], name
+
+
+def test_epochs_summary_reads_the_epochs_table():
+    names = ("densenet121_cifar10", "resnet_cifar10")
+    ep = cifar_targets.EPOCHS["retrain"]
+    assert cifar_targets.epochs_summary(names) == (f"DenseNet121 {ep['densenet121_cifar10']}, "
+                                                  f"ResNet-20 {ep['resnet_cifar10']} epochs")
+    assert cifar_targets.epochs_summary(names, "quick") == "DenseNet121 1, ResNet-20 1 epochs"
 
 
 def test_train_target_refuses_an_unknown_model(tmp_path):

@@ -95,7 +95,7 @@ class Context:
             self.settings["n_eval"] = args.n_eval
         self.out = Path(args.out_dir or REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
         runtime.seed_everything(args.seed)
-        self.precision = runtime.choose_precision(args.precision)
+        self.precision = runtime.training_precision(args.precision)   # the generators'; targets: their own
         self.source = data.source_label(DATASET, args.data_dir)
         x, y = data.load_arrays(DATASET, "test", args.data_dir, limit=self.settings["n_eval"])
         self.x_test, self.y_test = x, y
@@ -151,7 +151,7 @@ class Context:
             self._train = self.train_images(None)
         epochs = cifar_targets.EPOCHS[self.scale][name]
         model, record, hit = cifar_targets.train_target(
-            name, *self._train, epochs=epochs, seed=self.args.seed, precision=self.precision, source=self.source,
+            name, *self._train, epochs=epochs, seed=self.args.seed, precision=cifar_targets.PRECISION[name], source=self.source,
             cache=self.cache, verbose=0 if self.args.quiet else 2)
         # A shipped target that is this recipe's own training of it is reused (cifar_targets.shipped_match).
         self.records["targets"][name] = {"source": cifar_targets.source_of(record, hit, self.scale), "epochs": epochs,

@@ -100,9 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="recipe",
                    choices=("recipe", "auto", "float32", "mixed_bfloat16", "mixed_float16"),
-                   help="dtype policy to train in; 'recipe' (default): each model's own (pipeline/cifar_targets.py "
-                        "PRECISION: DenseNet121 and MobileNet float32, ResNet-20 and VGG19 mixed_bfloat16); 'auto': "
-                        "mixed_float16 on a GPU, mixed_bfloat16 on a bfloat16 CPU")
+                   help="dtype policy to train in; 'recipe' (default): each model's own, whatever "
+                        "$KERAS_RESTORE_PRECISION says (pipeline/cifar_targets.py PRECISION: "
+                        f"{cifar_targets.precision_summary(KNOWN)}); 'auto': $KERAS_RESTORE_PRECISION, else "
+                        "mixed_float16 on a GPU, mixed_bfloat16 on a CPU with bfloat16 units, else float32")
     p.add_argument("--ship", action="store_true",
                    help="copy the trained models into saved_models/ (not one less accurate than the shipped one)")
     p.add_argument("--quiet", action="store_true")
@@ -124,9 +125,7 @@ def main(argv=None) -> list[dict]:
     out = Path(args.out_dir or REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
     runtime.seed_everything(args.seed)
     def precision_of(name):
-        if args.precision == "recipe":
-            return cifar_targets.PRECISION[name]
-        return runtime.training_precision(args.precision)
+        return cifar_targets.target_precision(name, args.precision)
 
     try:
         source = data.source_label("cifar10", args.data_dir)

@@ -74,6 +74,22 @@ def learning_rate(name: str) -> float:
     return PEAK_LR.get(name, LEARNING_RATE)
 
 
+def target_precision(name: str, choice: str = "recipe") -> str:
+    """The dtype policy target ``name`` trains in for a ``--precision`` ``choice``: ``"recipe"``, its own
+    (:data:`PRECISION`); anything else, :func:`keras_restore.runtime.training_precision` (``"auto"``: chosen for
+    this machine, ``$KERAS_RESTORE_PRECISION`` first; or the policy named)."""
+    from keras_restore import runtime
+
+    if name not in PRECISION:
+        raise ValueError(f"Unknown CIFAR-10 target {name!r}; expected one of {', '.join(PRECISION)}.")
+    return PRECISION[name] if choice == "recipe" else runtime.training_precision(choice)
+
+
+def precision_summary(names) -> str:
+    """``names``' own dtypes for a help text: "DenseNet121 float32, ResNet-20 mixed_bfloat16"."""
+    return ", ".join(f"{LABEL[n]} {PRECISION[n]}" for n in names)
+
+
 def epochs_summary(names, scale: str = "retrain") -> str:
     """``names``' epochs at ``scale`` for a note or help text: "DenseNet121 30, MobileNet 50 epochs"."""
     return ", ".join(f"{LABEL[n]} {EPOCHS[scale][n]}" for n in names) + " epochs"

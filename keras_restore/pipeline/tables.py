@@ -321,8 +321,9 @@ _CRUNET_CIFAR_SCALES = {
     # --retrain (issue 21): papers/000's targets at --retrain (the CIFAR-10 recipe) and the pair budget of
     # its restorer, 50,000 pairs x 20 epochs, for each CRU-Net.
     "retrain": {**_CIFAR_SCALES["retrain"],
-                "note": "Everything trained on this machine's CPU: D-net / M-net by the CIFAR-10 recipe (20 / 50 "
-                        "epochs, reproduce/cifar10_targets.py); one CRU-Net per target, 50,000 training pairs from "
+                "note": "Everything trained on this machine's CPU: D-net / M-net by the CIFAR-10 recipe ("
+                        f"{cifar_targets.epochs_summary(('densenet121_cifar10', 'mobilenet_cifar10'))}, "
+                        "reproduce/cifar10_targets.py); one CRU-Net per target, 50,000 training pairs from "
                         "its own target, 20 epochs; the first 200 test images per attack; CW-L2 3 x 50, spatial 11 "
                         "angles x 3 x 3."},
 }

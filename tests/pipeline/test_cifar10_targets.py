@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from keras_restore.pipeline import cifar_targets
+
 
 def test_quick_run_trains_evaluates_and_resumes_from_cache(reproduce_script, data_dir, tmp_path):
     script = reproduce_script("cifar10_targets")
@@ -17,7 +19,7 @@ def test_quick_run_trains_evaluates_and_resumes_from_cache(reproduce_script, dat
     assert row["delta"] == round(row["test_accuracy"] - 91.25, 2)
     assert "JPEG copy" in row["data"]
     # --precision recipe (the default): each target in its own dtype, ResNet-20's being mixed_bfloat16
-    assert row["precision"] == "mixed_bfloat16"
+    assert row["precision"] == cifar_targets.PRECISION["resnet_cifar10"] == "mixed_bfloat16"
     with open(tmp_path / "out" / "cifar10_targets.csv") as f:
         assert next(csv.DictReader(f))["model"] == "resnet_cifar10"
     meta = json.loads((tmp_path / "out" / "cifar10_targets.meta.json").read_text())

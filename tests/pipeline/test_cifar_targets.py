@@ -15,11 +15,38 @@ def test_settings_per_model():
     # the driver trains each target in the dtype recorded here (--precision recipe), never one it names itself
     driver = (pathlib.Path(__file__).parents[2] / "reproduce" / "cifar10_paper_scale.sh").read_text()
     step1 = [line for line in driver.splitlines() if "cifar10_targets.py" in line and "step " in line]
-    assert step1 and all("--precision recipe" in line for line in step1), step1
+    assert step1 and all("--precision recipe" in line and "--models" not in line for line in step1), step1
     for name in cifar_targets.KNOWN:
         assert name in cifar_targets.SCHEDULE and name in cifar_targets.EPOCHS["retrain"]
         assert cifar_targets.PRECISION[name] in ("float32", "mixed_bfloat16"), name
         assert cifar_targets.LABEL[name], name
+
+
+def test_precision_table_is_what_the_shipped_targets_trained_in():
+    from keras_restore import models
+
+    shipped = {n: e for n, e in models.shipped().items() if n in cifar_targets.KNOWN}
+    assert set(cifar_targets.MODELS) <= set(shipped)
+    for name, entry in shipped.items():
+        assert entry["training"]["precision"] == cifar_targets.PRECISION[name], name
+
+
+def test_target_precision_per_choice(monkeypatch):
+    monkeypatch.delenv("KERAS_RESTORE_PRECISION", raising=False)
+    assert cifar_targets.target_precision("densenet121_cifar10") == "float32"
+    assert cifar_targets.target_precision("resnet_cifar10", "recipe") == "mixed_bfloat16"
+    assert cifar_targets.target_precision("densenet121_cifar10", "mixed_bfloat16") == "mixed_bfloat16"
+    assert cifar_targets.target_precision("resnet_cifar10", "float32") == "float32"
+    from keras_restore import runtime
+
+    assert cifar_targets.target_precision("resnet_cifar10", "auto") == runtime.training_precision("auto")
+    monkeypatch.setenv("KERAS_RESTORE_PRECISION", "float32")
+    assert cifar_targets.target_precision("resnet_cifar10", "auto") == "float32"
+    assert cifar_targets.target_precision("resnet_cifar10") == "mixed_bfloat16"   # recipe: its own, whatever the env
+    with pytest.raises(ValueError, match="Unknown CIFAR-10 target 'lenet5'"):
+        cifar_targets.target_precision("lenet5")
+    with pytest.raises(ValueError, match="must be one of float32, mixed_float16, mixed_bfloat16, got 'fp8'"):
+        cifar_targets.target_precision("resnet_cifar10", "fp8")
 
 
 def test_epochs_summary_reads_the_epochs_table():

@@ -43,6 +43,10 @@ LEARNING_RATE, BATCH = 0.1, 128
 # shipped; it still dipped near the peak rate (validation 0.339 after epoch 6) and recovered. Its validation accuracy
 # settled at 0.788-0.791 over epochs 17-20 as the cosine rate reached 0, so the epoch budget is the limit: --retrain
 # gives it 30 epochs since 2026-12-06 (~200 s per epoch in float32; MobileNet went from 78.84% at 30 to 82.03% at 50).
+# The 30-epoch float32 run (2026-12-06, 6,795 s): 79.26% test (training / validation 0.864 / 0.792 at the end),
+# shipped. It dipped once more, late, in float32 too: validation 0.441 after epoch 20, training accuracy 0.832 -> 0.689
+# in epoch 21 (learning rate ~0.011), recovered by epoch 23. So float32 made the dips recoverable but did not remove
+# them: the 1x1-map BatchNormalization is still the suspect; gradient-norm clipping is the next thing to try.
 PEAK_LR = {"densenet121_cifar10": 0.05}
 # Learning-rate schedule per model: cosine from 0.1 (He et al.'s ResNet-20 needs no warm-up); one
 # epoch of linear warm-up first for the keras.applications networks (DenseNet121 started at 0.1

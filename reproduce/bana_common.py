@@ -151,8 +151,8 @@ class Context:
             self._train = self.train_images(None)
         epochs = cifar_targets.EPOCHS[self.scale][name]
         model, record, hit = cifar_targets.train_target(
-            name, *self._train, epochs=epochs, seed=self.args.seed, precision=cifar_targets.PRECISION[name], source=self.source,
-            cache=self.cache, verbose=0 if self.args.quiet else 2)
+            name, *self._train, epochs=epochs, seed=self.args.seed, precision=cifar_targets.target_precision(name),
+            source=self.source, cache=self.cache, verbose=0 if self.args.quiet else 2)
         # A shipped target that is this recipe's own training of it is reused (cifar_targets.shipped_match).
         self.records["targets"][name] = {"source": cifar_targets.source_of(record, hit, self.scale), "epochs": epochs,
                                          "precision": record.get("precision"),

@@ -124,6 +124,7 @@ def main(argv=None) -> list[dict]:
         raise SystemExit(1)
     out = Path(args.out_dir or REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
     runtime.seed_everything(args.seed)
+
     def precision_of(name):
         return cifar_targets.target_precision(name, args.precision)
 

@@ -8,9 +8,43 @@ from __future__ import annotations
 from keras_restore import __version__, io
 
 
-def ship_model(name: str, model, record: dict, metrics: dict, *, scale: str, seed: int, source: str, log=print):
+# The limit of one shipped file (tests/models/test_registry.py checks saved_models/ against it too).
+MAX_FILE_BYTES = 30e6
+
+
+def _quantized(name: str, model, mode: str, check_inputs, log):
+    """``model`` with its Dense kernels in ``mode`` (models/quantize.py) and the record of it: the layers and
+    the largest output difference from the float32 model on ``check_inputs`` (the run's test images)."""
+    import numpy as np
+
+    from keras_restore.models import quantize
+
+    shipped = quantize.quantized_copy(model, mode)
+    info = {"mode": mode, "layers": sorted(quantize.quantized_layers(shipped)), "by": "keras Model.quantize",
+            "float32_parameters": int(model.count_params()),
+            "note": "the entry's metrics were measured on the float32 model before quantization; results "
+                    "made from this file are the quantized model's"}
+    if check_inputs is not None and len(check_inputs):
+        diff = np.abs(np.asarray(shipped.predict(check_inputs, verbose=0), "float64")
+                      - np.asarray(model.predict(check_inputs, verbose=0), "float64"))
+        info.update(max_abs_output_diff=float(diff.max()), mean_abs_output_diff=float(diff.mean()),
+                    checked_on=f"{len(check_inputs)} test images")
+    log(f"[ship] {name}: Dense kernels in {mode} ({', '.join(info['layers'])})"
+        + (f"; largest output difference {info['max_abs_output_diff']:.2e} on {info['checked_on']}"
+           if "checked_on" in info else ""))
+    return shipped, info
+
+
+def ship_model(name: str, model, record: dict, metrics: dict, *, scale: str, seed: int, source: str, log=print,
+               check_inputs=None):
     """Write ``model`` as ``saved_models/<name>.keras`` (atomic) and its manifest entry; returns the path
-    (None for a model whose spec says it is not shipped, e.g. too large)."""
+    (None for a model whose spec says it is not shipped, e.g. too large). A spec with ``ship_quantized`` ships
+    the model with its Dense kernels quantized (``models/quantize.py``), recorded in the entry's ``quantized``
+    with its output difference on ``check_inputs``. A file of 30 MB or more is refused (ValueError) before
+    anything in ``saved_models/`` is replaced."""
+    import tempfile
+    from pathlib import Path
+
     from keras_restore import models
 
     directory = models.models_dir()
@@ -18,7 +52,18 @@ def ship_model(name: str, model, record: dict, metrics: dict, *, scale: str, see
     if spec.not_shipped:
         log(f"[ship] {name} not shipped: {spec.not_shipped}")
         return None
-    dest = io.save_model_atomic(model, directory / f"{name}.keras")
+    directory.mkdir(parents=True, exist_ok=True)
+    extra = {}
+    if spec.ship_quantized:
+        model, extra["quantized"] = _quantized(name, model, spec.ship_quantized, check_inputs, log)
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        staged = io.save_model_atomic(model, Path(tmp) / f"{name}.keras")
+        if staged.stat().st_size >= MAX_FILE_BYTES:
+            raise ValueError(f"Cannot ship {name}: its .keras file is {staged.stat().st_size / 1e6:.1f} MB, over the "
+                             f"{MAX_FILE_BYTES / 1e6:.0f} MB limit of a shipped file; mark its ModelSpec not_shipped "
+                             f"or ship_quantized.")
+        dest = directory / f"{name}.keras"
+        staged.replace(dest)
     manifest = models.read_manifest(directory)
     versions = io.versions()
     manifest[name] = {
@@ -27,7 +72,7 @@ def ship_model(name: str, model, record: dict, metrics: dict, *, scale: str, see
         "scale": scale, "seed": seed, "data": source,
         "training": {k: v for k, v in record.items() if k not in ("history", "cache_file", "pairs")},
         "metrics": metrics, "keras": versions["keras"], "tensorflow": versions["tensorflow"],
-        "package_version": __version__,
+        "package_version": __version__, **extra,
     }
     io.write_json(directory / "manifest.json", manifest)
     log(f"[ship] {dest} ({dest.stat().st_size / 1e6:.1f} MB)")
@@ -51,4 +96,5 @@ def ship_table(run, target_records: dict, restorers: dict, restorer_records: dic
         done.add(name)
         rows = [lab for lab in spec.rows if spec.restorer_of(lab) == name]
         ship_model(name, restorers[label], record,
-                   {"clean_through_restorer_accuracy": {lab: clean_restored[lab] for lab in rows}}, **kw)
+                   {"clean_through_restorer_accuracy": {lab: clean_restored[lab] for lab in rows}},
+                   check_inputs=None if run.x_test is None else run.x_test[:256], **kw)

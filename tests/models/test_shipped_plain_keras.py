@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from keras_restore import models
+from keras_restore.models import quantize
 
 SHIPPED = sorted(models.shipped())
 
@@ -44,7 +45,10 @@ def test_shipped_models_load_and_agree_in_a_fresh_process(tmp_path):
     rng = np.random.default_rng(0)
     for name in SHIPPED:
         model = models.load_model(name)
-        assert model.count_params() == models.build(name).count_params(), name
+        # a file shipped with int8 Dense kernels (ModelSpec.ship_quantized) against the builder's model quantized alike
+        reference = quantize.quantize_layers(models.build(name), quantize.quantized_layers(model))
+        assert model.count_params() == reference.count_params(), name
+        assert set(quantize.quantized_layers(model).values()) <= {models.get_spec(name).ship_quantized}, name
         x = rng.random((4, *model.input_shape[1:])).astype("float32")
         np.save(tmp_path / f"{name}.npy", x)
         expected[name] = model.predict(x, verbose=0)

@@ -1,0 +1,41 @@
+"""pipeline/ship.py: a spec with ship_quantized ships its int8 copy and records it; a file over the 30 MB limit
+is refused before anything in saved_models/ is replaced."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from keras_restore import models
+from keras_restore.models import quantize
+from keras_restore.pipeline.ship import ship_model
+
+
+def test_ships_restorer_cifar10_quantized(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
+    keras.utils.set_random_seed(0)
+    model = models.build("restorer_cifar10")
+    x = np.random.default_rng(0).random((16, 32, 32, 3)).astype("float32")
+    logged = []
+    dest = ship_model("restorer_cifar10", model, {"epochs": 1}, {"m": 1.0}, scale="quick", seed=0, source="s",
+                      log=logged.append, check_inputs=x)
+    entry = json.loads((tmp_path / "manifest.json").read_text())["restorer_cifar10"]
+    assert entry["bytes"] == dest.stat().st_size < 30e6
+    q = entry["quantized"]
+    assert q["mode"] == "int8" and q["layers"] == ["bottleneck_dense"] and q["checked_on"] == "16 test images"
+    assert 0 < q["mean_abs_output_diff"] <= q["max_abs_output_diff"] < 0.02
+    assert "Dense kernels in int8 (bottleneck_dense)" in logged[0]
+    loaded = models.load_model("restorer_cifar10", directory=tmp_path)
+    assert quantize.quantized_layers(loaded) == {"bottleneck_dense": "int8"}
+    assert not [p for p in tmp_path.iterdir() if p.name not in ("restorer_cifar10.keras", "manifest.json")]
+
+
+def test_refuses_a_file_over_the_limit_and_keeps_the_shipped_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
+    (tmp_path / "restorer_mnist.keras").write_bytes(b"old")
+    with pytest.raises(ValueError, match=r"Cannot ship restorer_mnist: its .keras file is 6\d\.\d MB, over the 30 MB"):
+        ship_model("restorer_mnist", models.build("restorer_mnist"), {}, {}, scale="quick", seed=0, source="s",
+                   log=lambda *_: None)
+    assert (tmp_path / "restorer_mnist.keras").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["restorer_mnist.keras"]

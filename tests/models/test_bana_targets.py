@@ -1,5 +1,6 @@
 """papers/003 targets (models/bana_targets.py): shapes, parameter counts, widths, names, bad arguments."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -23,6 +24,18 @@ def test_registered_cpu_width_logits_and_parameter_count(name):
     assert model.layers[-1].activation.__name__ == "linear"
     spec = models.get_spec(name)
     assert spec.dataset == "cifar10" and spec.paper == models.registry.BANA
+
+
+def test_vgg19_bn_is_configuration_e_with_batchnorm():
+    """papers/000 Table 7's VGG19 as trained here: 16 convolutions (2, 2, 4, 4, 4), each with BatchNorm, at
+    half width; 5,018,730 parameters (a < 30 MB file); 20,046,026 at full width."""
+    model = models.build("vgg19_bn_cifar10")
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [32] * 2 + [64] * 2 + [128] * 4 + [256] * 8
+    assert all(model.get_layer(c.name.removesuffix("_conv") + "_bn") for c in convs)
+    assert model.name == "vgg19_bn_cifar10" and model.count_params() == 5_018_730 and model.count_params() * 4 < 30e6
+    assert bt.vgg19_bn_cifar10(width=1.0).count_params() == 20_046_026
+    assert models.get_spec("vgg19_bn_cifar10").table.startswith("Table 7")
 
 
 @pytest.mark.parametrize("name", ["vgg13_cifar10", "vgg11_cifar10", "resnet18_cifar10"])

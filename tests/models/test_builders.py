@@ -116,7 +116,8 @@ def test_alexnet_keeps_five_convs_and_three_pools():
     assert model.get_layer("pool5").output.shape[1:3] == (3, 3)
 
 
-@pytest.mark.parametrize("name", ["densenet121_cifar10", "mobilenet_cifar10", "vgg19_cifar10", "resnet_cifar10"])
+@pytest.mark.parametrize("name", ["densenet121_cifar10", "mobilenet_cifar10", "vgg19_cifar10", "vgg19_bn_cifar10",
+                                  "resnet_cifar10"])
 def test_cifar_targets_take_unit_range_images(name):
     model = models.build(name)
     norm = model.get_layer("normalize")

@@ -109,7 +109,7 @@ def vgg_cifar10(config: str = "vgg13", input_shape=(32, 32, 3), classes=10, clas
     """CIFAR VGG ``config`` (``"vgg11"``, ``"vgg13"`` or ``"vgg19"``) at ``width`` (module docstring)."""
     if config not in VGG_CONFIGS:
         raise ValueError(f"`config` must be one of {', '.join(VGG_CONFIGS)}, got {config!r}.")
-    model_name = f"{config}_cifar10"
+    model_name = name or f"{config}_cifar10"
     shape = _check_classifier_args(input_shape, (32, 32, 3), classes, classifier_activation, model_name)
     width = check_width(width, model_name)
     inputs, x = _normalized_input(shape)
@@ -118,7 +118,7 @@ def vgg_cifar10(config: str = "vgg13", input_shape=(32, 32, 3), classes=10, clas
             x = conv_bn_relu(x, scaled(filters, width), 3, f"block{b}_conv{i}")
         x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
-    return keras.Model(inputs, _head(x, classes, classifier_activation), name=name or model_name)
+    return keras.Model(inputs, _head(x, classes, classifier_activation), name=model_name)
 
 
 def vgg13_cifar10(input_shape=(32, 32, 3), classes=10, classifier_activation=None,

@@ -1,6 +1,8 @@
 """Weight quantization for shipping: a model whose float32 ``.keras`` file is over the 30 MB limit of a shipped
 file (``tests/models/test_registry.py``) can be shipped with its ``Dense`` kernels in int8, by Keras's own
-``Model.quantize`` (Keras >= 3.4; no hand-written quantizer here).
+quantization (``Layer.quantize``, per layer, as ``Model.quantize`` does it; no hand-written quantizer here).
+Per layer rather than ``Model.quantize(mode, filters=...)``: ``filters`` is recent (keras-team/keras#21894, late
+2025) and ``setup.cfg`` allows Keras 3.11; ``Layer.quantize`` works in all of them.
 
 What ``quantize("int8")`` does to a ``Dense`` layer (Keras 3.15): the kernel is stored as int8 with one float32
 scale per output unit (abs-max), and at call time the layer's input is quantized per row (abs-max, int8) and the
@@ -26,9 +28,9 @@ import keras
 MODES = ("int8",)
 
 
-def check_mode(mode: str) -> str:
+def check_mode(mode, arg: str = "mode") -> str:
     if mode not in MODES:
-        raise ValueError(f"Unknown quantization mode {mode!r}; expected one of {', '.join(MODES)}.")
+        raise ValueError(f"`{arg}` must be one of {', '.join(MODES)} (a quantization mode), got {mode!r}.")
     return mode
 
 
@@ -39,13 +41,18 @@ def quantized_layers(model: keras.Model) -> dict:
 
 
 def quantize_layers(model: keras.Model, layers: dict) -> keras.Model:
-    """Quantize, in place, the layers of ``model`` named in ``layers`` (``{name: mode}``, as
+    """Quantize, in place, the top-level layers of ``model`` named in ``layers`` (``{name: mode}``, as
     :func:`quantized_layers` gives); returns ``model``."""
-    unknown = sorted(set(layers) - {layer.name for layer in model.layers})
+    by_name = {layer.name: layer for layer in model.layers}
+    unknown = sorted(set(layers) - set(by_name))
     if unknown:
-        raise ValueError(f"Cannot quantize layers {unknown} of {model.name!r}: it has no layers of those names.")
-    for mode in sorted(set(layers.values())):
-        model.quantize(check_mode(mode), filters=lambda layer, m=mode: layers.get(layer.name) == m)
+        raise ValueError(f"`layers` names {unknown}, which {model.name!r} does not have.")
+    for name, mode in layers.items():   # every mode checked before any layer changes
+        check_mode(mode, f"layers[{name!r}]")
+    for name, mode in layers.items():
+        by_name[name].quantize(mode)
+    if layers:   # what Model.quantize does after quantizing: its compiled functions are rebuilt on next use
+        model.train_function = model.test_function = model.predict_function = None
     return model
 
 

@@ -50,6 +50,12 @@ class ModelSpec:
     # its Dense kernels in int8 by Keras's Model.quantize (the manifest entry records it). Empty: float32.
     ship_quantized: str = ""
 
+    def __post_init__(self):
+        if self.ship_quantized:
+            from keras_restore.models.quantize import check_mode
+
+            check_mode(self.ship_quantized, f"ship_quantized of {self.name}")
+
     @property
     def file(self) -> str:
         return f"{self.name}.keras"
@@ -72,7 +78,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("restorer_cifar10", restorers.restorer_cifar10, {"variant": "stable"},
                   dataset="cifar10", kind="restorer", table="Table 2 (+ output Clip)", ship_quantized="int8"),
         ModelSpec("restorer_cifar10_paper", restorers.restorer_cifar10, {"variant": "paper"},
-                  dataset="cifar10", kind="restorer", table="Table 2 (literal)"),
+                  dataset="cifar10", kind="restorer", table="Table 2 (literal)", ship_quantized="int8"),
         # issue 21's variant: the Table 2 restorer trained with the attack-balanced loss (pixel_mse_balanced).
         ModelSpec("restorer_cifar10_balanced", restorers.restorer_cifar10, {"variant": "stable"},
                   dataset="cifar10", kind="restorer", table="Table 2 (+ output Clip), attack-balanced loss",
@@ -331,13 +337,24 @@ def load_keras_file(path, expected_spec: ModelSpec | None = None) -> keras.Model
 
         # a shipped file may hold int8 layers (ModelSpec.ship_quantized): compare with the builder's model
         # quantized the same way (int8 Dense layers carry one more weight, their kernel's scale)
-        reference = quantize.quantize_layers(expected_spec.build(), quantize.quantized_layers(model))
-        if reference.count_params() != model.count_params() or [
+        held = quantize.quantized_layers(model)
+        if set(held.values()) - {expected_spec.ship_quantized}:
+            shipped_as = (f"with {expected_spec.ship_quantized} Dense kernels" if expected_spec.ship_quantized
+                          else "in float32")
+            layers_held = ", ".join(f"{k}: {v}" for k, v in held.items())
+            raise ValueError(f"Model file {path} holds quantized layers ({layers_held}); a {expected_spec.name!r} "
+                             f"file is shipped {shipped_as}.")
+        try:
+            reference = quantize.quantize_layers(expected_spec.build(), held)
+        except ValueError:
+            reference = None
+        if reference is None or reference.count_params() != model.count_params() or [
             tuple(w.shape) for w in reference.weights
         ] != [tuple(w.shape) for w in model.weights]:
             raise ValueError(
                 f"Model file {path} does not hold the {expected_spec.name!r} architecture "
-                f"({model.count_params()} parameters, expected {reference.count_params()})."
+                f"({model.count_params()} parameters, expected {expected_spec.build().count_params()}"
+                f"{' before quantization' if held else ''})."
             )
     return model
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 from keras_restore import __version__, io
 
 
-# The limit of one shipped file (tests/models/test_registry.py checks saved_models/ against it too).
+# The limits of one shipped file and of saved_models/ (a clone carries every version ever committed);
+# tests/models/test_registry.py checks the folder against them too.
 MAX_FILE_BYTES = 30e6
+MAX_FOLDER_BYTES = 400e6
 
 
 def _quantized(name: str, model, mode: str, check_inputs, log):
@@ -20,7 +22,7 @@ def _quantized(name: str, model, mode: str, check_inputs, log):
     from keras_restore.models import quantize
 
     shipped = quantize.quantized_copy(model, mode)
-    info = {"mode": mode, "layers": sorted(quantize.quantized_layers(shipped)), "by": "keras Model.quantize",
+    info = {"mode": mode, "layers": sorted(quantize.quantized_layers(shipped)), "by": "keras Layer.quantize",
             "float32_parameters": int(model.count_params()),
             "note": "the entry's metrics were measured on the float32 model before quantization; results "
                     "made from this file are the quantized model's"}
@@ -37,11 +39,11 @@ def _quantized(name: str, model, mode: str, check_inputs, log):
 
 def ship_model(name: str, model, record: dict, metrics: dict, *, scale: str, seed: int, source: str, log=print,
                check_inputs=None):
-    """Write ``model`` as ``saved_models/<name>.keras`` (atomic) and its manifest entry; returns the path
-    (None for a model whose spec says it is not shipped, e.g. too large). A spec with ``ship_quantized`` ships
-    the model with its Dense kernels quantized (``models/quantize.py``), recorded in the entry's ``quantized``
-    with its output difference on ``check_inputs``. A file of 30 MB or more is refused (ValueError) before
-    anything in ``saved_models/`` is replaced."""
+    """Write ``model`` as ``saved_models/<name>.keras`` (atomic) and its manifest entry; returns the path, or None
+    (said in ``log``) for a model that is not shipped: its spec says so (``not_shipped``), or its file would be
+    30 MB or more, or would take ``saved_models/`` to 400 MB or more -- checked on the staged file, before anything
+    in ``saved_models/`` is replaced. A spec with ``ship_quantized`` ships the model with its Dense kernels quantized
+    (``models/quantize.py``), recorded in the entry's ``quantized`` with its output difference on ``check_inputs``."""
     import tempfile
     from pathlib import Path
 
@@ -56,13 +58,17 @@ def ship_model(name: str, model, record: dict, metrics: dict, *, scale: str, see
     extra = {}
     if spec.ship_quantized:
         model, extra["quantized"] = _quantized(name, model, spec.ship_quantized, check_inputs, log)
-    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+    dest = directory / f"{name}.keras"
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".ship-") as tmp:
         staged = io.save_model_atomic(model, Path(tmp) / f"{name}.keras")
-        if staged.stat().st_size >= MAX_FILE_BYTES:
-            raise ValueError(f"Cannot ship {name}: its .keras file is {staged.stat().st_size / 1e6:.1f} MB, over the "
-                             f"{MAX_FILE_BYTES / 1e6:.0f} MB limit of a shipped file; mark its ModelSpec not_shipped "
-                             f"or ship_quantized.")
-        dest = directory / f"{name}.keras"
+        size = staged.stat().st_size
+        folder = size + sum(p.stat().st_size for p in directory.glob("*.keras") if p.name != dest.name)
+        if size >= MAX_FILE_BYTES or folder >= MAX_FOLDER_BYTES:
+            why = (f"its .keras file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit of a shipped "
+                   f"file" if size >= MAX_FILE_BYTES else
+                   f"saved_models/ would hold {folder / 1e6:.1f} MB, over its {MAX_FOLDER_BYTES / 1e6:.0f} MB limit")
+            log(f"[ship] {name} not shipped: {why}; saved_models/ is unchanged")
+            return None
         staged.replace(dest)
     manifest = models.read_manifest(directory)
     versions = io.versions()

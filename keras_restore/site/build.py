@@ -652,6 +652,13 @@ def model_cards(manifest: dict, models_dir: Path, entries: list[TableEntry], pro
                        if entry.get(k) is not None), None)
         precision = next((str(src[k]) for src in (entry, training) for k in ("precision", "dtype", "dtype_policy")
                           if src.get(k)), "float32")
+        quantized = entry.get("quantized") or {}
+        if quantized:   # trained in `precision`, shipped with some layers quantized (models/quantize.py)
+            precision = (f"trained in {precision}; shipped with {', '.join(quantized.get('layers') or ['?'])} in "
+                         f"{quantized.get('mode', '?')}")
+            if quantized.get("max_abs_output_diff") is not None:
+                precision += (f" (largest output difference {quantized['max_abs_output_diff']:.1e} on "
+                              f"{quantized.get('checked_on', '?')})")
         builder = str(entry.get("builder", name))
         kwargs = entry.get("kwargs") or {}
         if kwargs:

@@ -2,6 +2,7 @@
 is refused before anything in saved_models/ is replaced."""
 
 import json
+import re
 
 import keras
 import numpy as np
@@ -34,8 +35,23 @@ def test_ships_restorer_cifar10_quantized(tmp_path, monkeypatch):
 def test_refuses_a_file_over_the_limit_and_keeps_the_shipped_one(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
     (tmp_path / "restorer_mnist.keras").write_bytes(b"old")
-    with pytest.raises(ValueError, match=r"Cannot ship restorer_mnist: its .keras file is 6\d\.\d MB, over the 30 MB"):
-        ship_model("restorer_mnist", models.build("restorer_mnist"), {}, {}, scale="quick", seed=0, source="s",
-                   log=lambda *_: None)
+    logged = []
+    assert ship_model("restorer_mnist", models.build("restorer_mnist"), {}, {}, scale="quick", seed=0, source="s",
+                      log=logged.append) is None
+    assert re.fullmatch(r"\[ship\] restorer_mnist not shipped: its .keras file is 6\d\.\d MB, over the 30 MB limit "
+                        r"of a shipped file; saved_models/ is unchanged", logged[-1]), logged
     assert (tmp_path / "restorer_mnist.keras").read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["restorer_mnist.keras"]
+
+
+def test_refuses_what_would_take_the_folder_over_400_mb(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
+    with open(tmp_path / "big.keras", "wb") as f:   # a sparse 399.9 MB file: no disk used
+        f.truncate(int(399.9e6))
+    logged = []
+    assert ship_model("m2", models.build("m2"), {}, {}, scale="quick", seed=0, source="s", log=logged.append) is None
+    assert re.search(r"m2 not shipped: saved_models/ would hold 400\.\d MB, over its 400 MB limit", logged[-1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.keras"]
+    (tmp_path / "big.keras").unlink()
+    assert ship_model("m2", models.build("m2"), {}, {}, scale="quick", seed=0, source="s", log=logged.append)
+    assert "m2" in json.loads((tmp_path / "manifest.json").read_text())

@@ -222,6 +222,18 @@ def test_figures_meta_and_model_cards(fixture_dirs):
     assert "Parameters" not in restorer  # shown only where the manifest records it
 
 
+def test_a_quantized_model_card_says_so(fixture_dirs):
+    res, models, out = fixture_dirs
+    manifest = json.loads(read(models / "manifest.json"))
+    manifest["tiny_restorer"]["quantized"] = {"mode": "int8", "layers": ["bottleneck_dense"],
+                                              "max_abs_output_diff": 0.00123, "checked_on": "256 test images"}
+    write(models / "manifest.json", json.dumps(manifest))
+    render(res, models, out)
+    restorer = read(out / "models.html").split('id="model-tiny_restorer"')[1]
+    assert ("trained in float32; shipped with bottleneck_dense in int8 (largest output difference 1.2e-03 on "
+            "256 test images)") in restorer
+
+
 def test_a_table_made_with_an_earlier_model_says_so(fixture_dirs, capsys):
     """A shipped model replaced since a table's run (another sha256, not one of its equivalent_sha256) is named on
     the table's page, flagged in the index and noted on stderr; --strict still passes (it is not a problem)."""

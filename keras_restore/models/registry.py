@@ -47,7 +47,7 @@ class ModelSpec:
     # under 400 MB and each file under 30 MB (tests/models/test_registry.py checks); a model that is not shipped is trained by its table's script.
     not_shipped: str = ""
     # How ``--ship`` makes the file smaller than 30 MB when the float32 one is not (models/quantize.py): "int8",
-    # its Dense kernels in int8 by Keras's Model.quantize (the manifest entry records it). Empty: float32.
+    # its Dense kernels in int8 by Keras's Layer.quantize (the manifest entry records it). Empty: float32.
     ship_quantized: str = ""
 
     def __post_init__(self):
@@ -344,8 +344,10 @@ def load_keras_file(path, expected_spec: ModelSpec | None = None) -> keras.Model
             layers_held = ", ".join(f"{k}: {v}" for k, v in held.items())
             raise ValueError(f"Model file {path} holds quantized layers ({layers_held}); a {expected_spec.name!r} "
                              f"file is shipped {shipped_as}.")
+        reference = expected_spec.build()
+        expected_params = reference.count_params()   # before quantization, for the message below
         try:
-            reference = quantize.quantize_layers(expected_spec.build(), held)
+            quantize.quantize_layers(reference, held)
         except ValueError:
             reference = None
         if reference is None or reference.count_params() != model.count_params() or [
@@ -353,7 +355,7 @@ def load_keras_file(path, expected_spec: ModelSpec | None = None) -> keras.Model
         ] != [tuple(w.shape) for w in model.weights]:
             raise ValueError(
                 f"Model file {path} does not hold the {expected_spec.name!r} architecture "
-                f"({model.count_params()} parameters, expected {expected_spec.build().count_params()}"
+                f"({model.count_params()} parameters, expected {expected_params}"
                 f"{' before quantization' if held else ''})."
             )
     return model

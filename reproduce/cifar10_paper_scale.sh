@@ -15,11 +15,12 @@
 #
 #  1. the targets by the CIFAR-10 recipe, each in its dtype (--precision recipe: pipeline/cifar_targets.PRECISION,
 #     the fastest by benchmarks/precision.py, except DenseNet121, whose bfloat16 runs collapsed): DenseNet121 30
-#     epochs (peak lr 0.05) and MobileNet 50 in float32, ResNet-20 40 in mixed_bfloat16 (reproduce/cifar10_targets.py
-#     --ship: each into saved_models/, unless less accurate than the one shipped);
+#     epochs (peak lr 0.05) and MobileNet 50 in float32, ResNet-20 100 and VGG19 (vgg19_bn_cifar10) 25 in
+#     mixed_bfloat16 (pipeline/cifar_targets.EPOCHS; reproduce/cifar10_targets.py --ship: each into saved_models/,
+#     unless less accurate than the one shipped);
 #  2. Table 5 at --retrain: 50,000 pairs (the 12 target x attack sets, 1,000 images per cached chunk)
 #     and the Table 2 restorer 20 epochs; then the attack-balanced variant on the same pairs;
-#  3. Table 7 at --retrain (VGG19 15 epochs, ResNet-20 from step 1; Table 5's restorer);
+#  3. Table 7 at --retrain (VGG19 and ResNet-20 from step 1, trained here if step 1 was not run; Table 5's restorer);
 #  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): Tables 3 and 5;
 #     Tables 6-7 (similarity) are read off Table 3's run;
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new

@@ -76,7 +76,7 @@ def ship_model(name: str, model, record: dict, metrics: dict, *, scale: str, see
         "sha256": models.sha256(dest), "bytes": dest.stat().st_size,
         "builder": spec.builder.__name__, "kwargs": spec.kwargs, "paper": spec.paper, "table": spec.table,
         "scale": scale, "seed": seed, "data": source,
-        "training": {k: v for k, v in record.items() if k not in ("history", "cache_file", "pairs")},
+        "training": {k: v for k, v in record.items() if k not in ("history", "history_epochs", "cache_file", "pairs")},
         "metrics": metrics, "keras": versions["keras"], "tensorflow": versions["tensorflow"],
         "package_version": __version__, **extra,
     }

@@ -11,7 +11,12 @@ Every recipe (:mod:`keras_restore.training.recipes`) ends in :func:`fit`:
   (the CIFAR-10 restorer's validation MSE once jumped from 0.013 to 0.064 in its last epoch);
 * loss per group (papers/001 Figs. 3-5): :class:`LossPerGroup` records, before training and
   after every epoch, the model's MSE per attack on held-out and training pairs next to the MSE of
-  no restoration; evaluation only, and it survives an interrupted run.
+  no restoration; evaluation only, and it survives an interrupted run;
+* a resumed run's record covers the whole run: :class:`RunLog` keeps every finished epoch's logs and
+  seconds in the backup directory, and :class:`KeepBest` (Keras' ``EarlyStopping`` with
+  ``restore_best_weights``) keeps the best epoch's weights there, so the kept epoch may come from an
+  earlier attempt. Without them a resumed ``fit`` reported only the epochs and wall time of its last
+  attempt (VGG19's 25-epoch run of 2026-12-06, resumed at epoch 10, was recorded as 2,884 s).
 
 Choices (neither paper states loss, optimizer or epochs; recorded in every result's metadata):
 classifiers: Adam, sparse categorical cross-entropy on logits, batch 128, 5% held out; restorers:
@@ -236,20 +241,28 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         fit_kwargs = {"y": take(y, slice(0, n_tr)), "batch_size": config.batch_size, "shuffle": True,
                       **({} if w_tr is None else {"sample_weight": w_tr})}
     callbacks = list(callbacks)
+    run_log = RunLog()
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"))
+        run_log.backup_dir = checkpoint_dir
+    callbacks.append(run_log)
     if monitor is not None:   # after BackupAndRestore: a resumed run has its weights back first
         monitor.backup_dir = checkpoint_dir
         callbacks.append(monitor)
     best = None
     if keep_best and val is not None:
-        best = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.epochs,
-                                             restore_best_weights=True, start_from_epoch=0)
+        best = KeepBest(patience=config.epochs)
+        best.backup_dir = checkpoint_dir
         callbacks.append(best)
     start = time.time()
     hist = model.fit(train, epochs=config.epochs, validation_data=val, callbacks=callbacks, verbose=verbose,
                      **fit_kwargs)
+    history, history_epochs = run_log.history()
+    if not history:   # an attempt interrupted before RunLog existed (or a corrupt log): this call's epochs only
+        history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+        first = max(run_log.first_epoch, 1)
+        history_epochs = list(range(first, first + len(next(iter(history.values()), []))))
     record = {
         "config": config.as_dict(),
         "n_train": int(n_tr),
@@ -257,14 +270,130 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         "augment": augment,
         "input": ("tf.data: seeded index shuffle each epoch, batch, gather, prefetch"
                   if keras.backend.backend() == "tensorflow" else f"NumPy arrays, Keras shuffle ({keras.backend.backend()})"),
-        "history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
-        "seconds": round(time.time() - start, 1),
+        "history": history,
+        "history_epochs": history_epochs,   # the epoch (1-based) of each history value
+        # wall time of this call plus the finished epochs of earlier, interrupted calls (an epoch cut
+        # short by the interruption is lost work and not counted)
+        "seconds": round(time.time() - start + run_log.earlier_seconds(), 1),
     }
-    if best is not None and "val_loss" in hist.history:
-        record["kept_epoch"] = int(np.argmin(hist.history["val_loss"])) + 1
+    if run_log.first_epoch > 1:
+        if run_log.logged_before():
+            record["resumed"] = {"attempts": run_log.attempts, "at_epoch": run_log.first_epoch,
+                                 "earlier_seconds": round(run_log.earlier_seconds(), 1)}
+        else:   # the backup predates RunLog (or its log was lost): say what this record lacks
+            record["resumed"] = {"attempts": None, "at_epoch": run_log.first_epoch, "earlier_seconds": None,
+                                 "note": f"resumed at epoch {run_log.first_epoch} from a backup without a run "
+                                         "log: 'seconds' and 'history' cover this attempt only"}
+    if best is not None and best.best is not None:
+        record["kept_epoch"] = int(best.best_epoch) + 1
     if monitor is not None:
         record["loss_per_attack"] = monitor.record()
     return record
+
+
+class RunLog(keras.callbacks.Callback):
+    """Every finished epoch's logs and wall seconds; with a ``backup_dir`` (the BackupAndRestore
+    directory, set by :func:`fit`) written there after each epoch, so that a resumed run's record
+    (:meth:`history`, :meth:`earlier_seconds`) covers the epochs of the interrupted attempts too."""
+
+    FILE = "run_log.json"
+
+    def __init__(self):
+        super().__init__()
+        self.backup_dir, self.by_epoch, self.attempts, self.first_epoch = None, {}, 0, 0
+        self._t0 = None
+
+    def _path(self):
+        return None if self.backup_dir is None else Path(self.backup_dir) / self.FILE
+
+    def on_train_begin(self, logs=None):
+        path = self._path()
+        if path is not None and path.exists():
+            try:
+                saved = json.loads(path.read_text())
+                self.by_epoch = {int(k): dict(v) for k, v in saved["epochs"].items()}
+                self.attempts = int(saved["attempts"])
+            except (ValueError, OSError, KeyError, TypeError, AttributeError):   # corrupt: the record restarts
+                self.by_epoch, self.attempts = {}, 0
+        self.attempts += 1
+        self.first_epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.first_epoch:
+            self.first_epoch = int(epoch) + 1
+            # epochs at or after this one are being redone: drop what an interrupted attempt left of them
+            self.by_epoch = {e: v for e, v in self.by_epoch.items() if e <= int(epoch)}
+        self._t0 = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        entry = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
+        entry["seconds"] = round(time.time() - self._t0, 1) if self._t0 is not None else None
+        self.by_epoch[int(epoch) + 1] = entry
+        path = self._path()
+        if path is not None and path.parent.exists():
+            io.write_json(path, {"attempts": self.attempts,
+                                 "epochs": {str(k): v for k, v in sorted(self.by_epoch.items())}})
+
+    def history(self) -> tuple[dict, list]:
+        """(metric -> one value per epoch, the epochs) over epochs 1..n (``History.history``'s
+        layout), or ({}, []) when an epoch or a metric is missing."""
+        epochs = sorted(self.by_epoch)
+        if not epochs or epochs != list(range(1, len(epochs) + 1)):
+            return {}, []
+        keys = [k for k in self.by_epoch[epochs[-1]] if k != "seconds"]
+        if any(k not in self.by_epoch[e] for e in epochs for k in keys):
+            return {}, []
+        return {k: [self.by_epoch[e][k] for e in epochs] for k in keys}, epochs
+
+    def logged_before(self) -> bool:
+        """True when every epoch before this call's first one is in the log."""
+        return all(e in self.by_epoch for e in range(1, max(self.first_epoch, 1)))
+
+    def earlier_seconds(self) -> float:
+        """Seconds of the epochs finished by earlier attempts (before this call's first epoch)."""
+        return float(sum(v.get("seconds") or 0.0 for e, v in self.by_epoch.items()
+                         if 0 < e < max(self.first_epoch, 1)))
+
+
+class KeepBest(keras.callbacks.EarlyStopping):
+    """``EarlyStopping(monitor="val_loss", restore_best_weights=True)`` whose best value, epoch and
+    weights survive an interrupted run: with a ``backup_dir`` (set by :func:`fit`) they are saved there
+    whenever the validation loss improves and read back when the resumed run begins, so the weights
+    restored at the end are the best of all attempts, not of the last one."""
+
+    FILE = "keep_best.npz"
+
+    def __init__(self, patience: int):
+        super().__init__(monitor="val_loss", patience=patience, restore_best_weights=True, start_from_epoch=0)
+        self.backup_dir = None
+
+    def _path(self):
+        return None if self.backup_dir is None else Path(self.backup_dir) / self.FILE
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        path = self._path()
+        if path is None or not path.exists():
+            return
+        try:
+            with np.load(path) as f:
+                weights = [f[f"w{i}"] for i in range(int(f["n"]))]
+                best, best_epoch = float(f["best"]), int(f["best_epoch"])
+        except (ValueError, OSError, KeyError):   # corrupt: keep-best restarts from this attempt
+            return
+        if len(weights) == len(self.model.weights):
+            self.best, self.best_epoch, self.best_weights = best, best_epoch, weights
+
+    def on_epoch_end(self, epoch, logs=None):
+        before = self.best_epoch
+        super().on_epoch_end(epoch, logs)
+        path = self._path()
+        if path is not None and path.parent.exists() and self.best_weights is not None and (
+                self.best_epoch != before or not path.exists()):
+            tmp = path.with_name(path.name + ".tmp.npz")
+            np.savez(tmp, n=len(self.best_weights), best=self.best, best_epoch=self.best_epoch,
+                     **{f"w{i}": w for i, w in enumerate(self.best_weights)})
+            tmp.replace(path)
 
 
 class LossPerGroup(keras.callbacks.Callback):

@@ -117,7 +117,8 @@ def test_gan_repair_resumes_an_interrupted_run(data_dir, tmp_path, monkeypatch, 
                         lambda *a, **k: real_fit(*a, **{**k, "callbacks": (Peek(),)}))
     record = RECIPES["gan_repair"].train(fresh, TrainData(x_adv=x_adv, x_clean=x, labels=y, groups=groups), cfg,
                                          checkpoint_dir=tmp_path / "ckpt", verbose=0, classifier=models.build("m1"))
-    assert len(record["history"]["pixel"]) == 1   # resumed at epoch 2
+    assert record["resumed"]["at_epoch"] == 2 and record["resumed"]["attempts"] == 2   # resumed at epoch 2 ...
+    assert len(record["history"]["pixel"]) == 2 and record["history_epochs"] == [1, 2]   # ... its record has both
     assert not [w for w in recwarn if "Skipping variable loading for optimizer 'adam" in str(w.message)]
     for a, b in zip(seen["generator"], kept["generator"]):
         np.testing.assert_allclose(a, b, atol=1e-6)

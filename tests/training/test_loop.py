@@ -98,11 +98,79 @@ def test_interrupted_run_keeps_the_curves_of_its_finished_epochs(tmp_path, monke
     rec = training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
     lpa = rec["loss_per_attack"]
     assert lpa["epochs"] == [0, 1, 2, 3]
-    assert len(rec["history"]["loss"]) == 2          # Keras resumed at epoch 2 ...
-    for split in ("train", "val"):                   # ... and the epochs before the cut are kept
+    for split in ("train", "val"):                   # the epochs before the cut are kept
         for g in ("weak", "strong"):
             assert lpa["mse"][split][g][:2] == pytest.approx([saved["0"][split][g], saved["1"][split][g]])
-    assert not ckpt.exists() or not (ckpt / training.LossPerGroup.FILE).exists()   # removed with the backup
+    # Keras resumed at epoch 2; the record still covers epochs 1-3 and both attempts' wall time
+    assert rec["resumed"]["attempts"] == 2 and rec["resumed"]["at_epoch"] == 2
+    assert rec["history_epochs"] == [1, 2, 3] and len(rec["history"]["loss"]) == 3
+    assert len(rec["history"]["val_loss"]) == 3
+    assert rec["resumed"]["earlier_seconds"] > 0 and rec["seconds"] >= rec["resumed"]["earlier_seconds"]
+    assert 1 <= rec["kept_epoch"] <= 3
+    assert rec["history"]["val_loss"][rec["kept_epoch"] - 1] == min(rec["history"]["val_loss"])
+    for f in (training.LossPerGroup.FILE, training.RunLog.FILE, training.KeepBest.FILE):
+        assert not (ckpt / f).exists()   # removed with the backup
+
+
+def test_resumed_from_a_backup_without_run_log_says_what_it_lacks(tmp_path, monkeypatch):
+    adv, clean, groups = _pairs()
+    ckpt = tmp_path / "ckpt"
+    original = training.RunLog.on_epoch_end
+
+    def crash_after_first_epoch(self, epoch, logs=None):
+        if epoch == 0:
+            raise RuntimeError("power cut")
+
+    monkeypatch.setattr(training.RunLog, "on_epoch_end", crash_after_first_epoch)   # as if RunLog did not exist
+    with pytest.raises(RuntimeError, match="power cut"):
+        training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
+    monkeypatch.setattr(training.RunLog, "on_epoch_end", original)
+    rec = training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
+    assert rec["resumed"]["at_epoch"] == 2 and rec["resumed"]["earlier_seconds"] is None
+    assert "this attempt only" in rec["resumed"]["note"]
+    assert rec["history_epochs"] == [2, 3] and len(rec["history"]["loss"]) == 2
+
+
+def test_uninterrupted_record_has_every_epoch_and_no_resume():
+    adv, clean, groups = _pairs()
+    rec = training.train_restorer(_restorer(), adv, clean, CFG, verbose=0, groups=groups)
+    assert rec["history_epochs"] == [1, 2, 3] and len(rec["history"]["val_loss"]) == 3
+    assert "resumed" not in rec
+    assert rec["history"]["val_loss"][rec["kept_epoch"] - 1] == min(rec["history"]["val_loss"])
+
+
+def test_keep_best_restores_the_best_epoch_of_an_earlier_attempt(tmp_path):
+    model = _restorer()
+    first = [w.copy() for w in model.get_weights()]
+    cb = training.KeepBest(patience=5)
+    cb.backup_dir = tmp_path
+    cb.set_model(model)
+    cb.on_train_begin()
+    cb.on_epoch_end(0, {"val_loss": 0.1})   # best so far: saved to the backup directory
+    assert (tmp_path / training.KeepBest.FILE).exists()
+    # the run is cut; the resumed attempt's epochs are worse than epoch 1
+    model.set_weights([w + 1.0 for w in first])
+    resumed = training.KeepBest(patience=5)
+    resumed.backup_dir = tmp_path
+    resumed.set_model(model)
+    resumed.on_train_begin()
+    resumed.on_epoch_end(1, {"val_loss": 0.5})
+    resumed.on_train_end()
+    assert resumed.best_epoch == 0 and resumed.best == pytest.approx(0.1)
+    for w, w0 in zip(model.get_weights(), first):
+        np.testing.assert_array_equal(w, w0)
+
+
+def test_keep_best_ignores_a_corrupt_file(tmp_path):
+    (tmp_path / training.KeepBest.FILE).write_bytes(b"not an npz")
+    model = _restorer()
+    cb = training.KeepBest(patience=5)
+    cb.backup_dir = tmp_path
+    cb.set_model(model)
+    cb.on_train_begin()
+    assert cb.best is None and cb.best_weights is None
+    cb.on_epoch_end(0, {"val_loss": 0.2})
+    assert cb.best == pytest.approx(0.2)
 
 
 def test_shuffled_pairs_keeps_groups_aligned():

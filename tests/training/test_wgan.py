@@ -98,7 +98,8 @@ def test_resumes_an_interrupted_run(x64, tmp_path, monkeypatch, recwarn):
                         lambda *a, **k: real_fit(*a, **{**k, "callbacks": (Peek(),)}))
     record = recipe.train(_small_generator(), TrainData(x_clean=x64), cfg, checkpoint_dir=tmp_path / "ckpt",
                           verbose=0)
-    assert len(record["history"]["d_loss"]) == 1      # resumed at epoch 2
+    assert record["resumed"]["at_epoch"] == 2         # resumed at epoch 2; the record still has epoch 1
+    assert len(record["history"]["d_loss"]) == 2 and record["history_epochs"] == [1, 2]
     assert seen["steps"] == kept["steps"]
     assert not [w for w in recwarn if "Skipping variable loading for optimizer" in str(w.message)]
     for part in ("generator", "critic"):

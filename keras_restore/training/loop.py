@@ -241,25 +241,32 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         fit_kwargs = {"y": take(y, slice(0, n_tr)), "batch_size": config.batch_size, "shuffle": True,
                       **({} if w_tr is None else {"sample_weight": w_tr})}
     callbacks = list(callbacks)
+    # RunLog and KeepBest come before BackupAndRestore: an epoch is in their files before the backup
+    # counts it done (a cut in between makes the resumed run redo that epoch; both drop what they had
+    # kept of it), so no epoch the backup counts is missing from the record or from keep-best.
     run_log = RunLog()
-    if checkpoint_dir is not None:
-        Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"))
-        run_log.backup_dir = checkpoint_dir
+    run_log.backup_dir = checkpoint_dir
     callbacks.append(run_log)
-    if monitor is not None:   # after BackupAndRestore: a resumed run has its weights back first
-        monitor.backup_dir = checkpoint_dir
-        callbacks.append(monitor)
     best = None
     if keep_best and val is not None:
         best = KeepBest(patience=config.epochs)
         best.backup_dir = checkpoint_dir
         callbacks.append(best)
+    if checkpoint_dir is not None:
+        Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"))
+    if monitor is not None:   # after BackupAndRestore: a resumed run has its weights back first
+        monitor.backup_dir = checkpoint_dir
+        callbacks.append(monitor)
+    # Keras sets Model._initial_epoch when BackupAndRestore resumes and never resets it: a later fit()
+    # of the same model would start at that epoch.
+    model._initial_epoch = None
     start = time.time()
     hist = model.fit(train, epochs=config.epochs, validation_data=val, callbacks=callbacks, verbose=verbose,
                      **fit_kwargs)
     history, history_epochs = run_log.history()
-    if not history:   # an attempt interrupted before RunLog existed (or a corrupt log): this call's epochs only
+    whole = bool(history)
+    if not whole:   # an attempt interrupted before RunLog existed (or a corrupt log): this call's epochs only
         history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         first = max(run_log.first_epoch, 1)
         history_epochs = list(range(first, first + len(next(iter(history.values()), []))))
@@ -277,13 +284,13 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         "seconds": round(time.time() - start + run_log.earlier_seconds(), 1),
     }
     if run_log.first_epoch > 1:
-        if run_log.logged_before():
+        if whole and run_log.logged_before():
             record["resumed"] = {"attempts": run_log.attempts, "at_epoch": run_log.first_epoch,
                                  "earlier_seconds": round(run_log.earlier_seconds(), 1)}
         else:   # the backup predates RunLog (or its log was lost): say what this record lacks
             record["resumed"] = {"attempts": None, "at_epoch": run_log.first_epoch, "earlier_seconds": None,
-                                 "note": f"resumed at epoch {run_log.first_epoch} from a backup without a run "
-                                         "log: 'seconds' and 'history' cover this attempt only"}
+                                 "note": f"resumed at epoch {run_log.first_epoch} from a backup without a "
+                                         "complete run log: 'seconds' and 'history' cover this attempt only"}
     if best is not None and best.best is not None:
         record["kept_epoch"] = int(best.best_epoch) + 1
     if monitor is not None:
@@ -294,7 +301,9 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
 class RunLog(keras.callbacks.Callback):
     """Every finished epoch's logs and wall seconds; with a ``backup_dir`` (the BackupAndRestore
     directory, set by :func:`fit`) written there after each epoch, so that a resumed run's record
-    (:meth:`history`, :meth:`earlier_seconds`) covers the epochs of the interrupted attempts too."""
+    (:meth:`history`, :meth:`earlier_seconds`) covers the epochs of the interrupted attempts too.
+    An epoch's seconds run from the end of the one before (or the start of training), so they include
+    the other callbacks' end-of-epoch work (the loss per attack) and the start-up of the attempt."""
 
     FILE = "run_log.json"
 
@@ -317,18 +326,28 @@ class RunLog(keras.callbacks.Callback):
                 self.by_epoch, self.attempts = {}, 0
         self.attempts += 1
         self.first_epoch = 0
+        self._t0 = time.time()
+        self._save()   # the attempt counts even if it is cut before its first epoch ends
 
     def on_epoch_begin(self, epoch, logs=None):
         if not self.first_epoch:
             self.first_epoch = int(epoch) + 1
             # epochs at or after this one are being redone: drop what an interrupted attempt left of them
             self.by_epoch = {e: v for e, v in self.by_epoch.items() if e <= int(epoch)}
-        self._t0 = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
         entry = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
-        entry["seconds"] = round(time.time() - self._t0, 1) if self._t0 is not None else None
+        now = time.time()
+        entry["seconds"] = round(now - self._t0, 1)
+        self._t0 = now
         self.by_epoch[int(epoch) + 1] = entry
+        self._save()
+
+    def on_train_end(self, logs=None):
+        if not self.first_epoch:   # resumed after its last epoch (cut before training ended): no epoch ran
+            self.first_epoch = int(getattr(self.model, "_initial_epoch", None) or 0) + 1
+
+    def _save(self):
         path = self._path()
         if path is not None and path.parent.exists():
             io.write_json(path, {"attempts": self.attempts,
@@ -358,42 +377,60 @@ class RunLog(keras.callbacks.Callback):
 class KeepBest(keras.callbacks.EarlyStopping):
     """``EarlyStopping(monitor="val_loss", restore_best_weights=True)`` whose best value, epoch and
     weights survive an interrupted run: with a ``backup_dir`` (set by :func:`fit`) they are saved there
-    whenever the validation loss improves and read back when the resumed run begins, so the weights
-    restored at the end are the best of all attempts, not of the last one."""
+    whenever the validation loss improves (the previous best kept beside them) and read back when the
+    resumed run begins, so the weights restored at the end are the best of all attempts, not of the
+    last one. If the run was cut after the best epoch was saved here but before the backup counted that
+    epoch, the resumed run redoes it and the previous best is used instead."""
 
-    FILE = "keep_best.npz"
+    FILE, PREVIOUS = "keep_best.npz", "keep_best.previous.npz"
 
     def __init__(self, patience: int):
         super().__init__(monitor="val_loss", patience=patience, restore_best_weights=True, start_from_epoch=0)
         self.backup_dir = None
+        self._checked = False
 
-    def _path(self):
-        return None if self.backup_dir is None else Path(self.backup_dir) / self.FILE
+    def _load(self, name):
+        if self.backup_dir is None or not (Path(self.backup_dir) / name).exists():
+            return None
+        f = io.load_npz(Path(self.backup_dir) / name)   # corrupt: None (keep-best restarts from this attempt)
+        try:
+            weights = [f[f"w{i}"] for i in range(int(f["n"]))]
+            return float(f["best"]), int(f["best_epoch"]), weights
+        except (TypeError, KeyError, ValueError):
+            return None
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        path = self._path()
-        if path is None or not path.exists():
+        self._checked = False
+        self._saved = [self._load(self.FILE), self._load(self.PREVIOUS)]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._checked:
             return
-        try:
-            with np.load(path) as f:
-                weights = [f[f"w{i}"] for i in range(int(f["n"]))]
-                best, best_epoch = float(f["best"]), int(f["best_epoch"])
-        except (ValueError, OSError, KeyError):   # corrupt: keep-best restarts from this attempt
-            return
-        if len(weights) == len(self.model.weights):
-            self.best, self.best_epoch, self.best_weights = best, best_epoch, weights
+        self._checked = True   # the first epoch of this attempt: keep the best of the epochs before it
+        for saved in self._saved:
+            if saved is not None and saved[1] < int(epoch) and len(saved[2]) == len(self.model.weights):
+                self.best, self.best_epoch, self.best_weights = saved
+                break
+        self._saved = []
+
+    def on_train_end(self, logs=None):
+        if not self._checked:   # resumed after its last epoch (cut before training ended): no epoch ran
+            self.on_epoch_begin(int(getattr(self.model, "_initial_epoch", None) or 0))
+        super().on_train_end(logs)
 
     def on_epoch_end(self, epoch, logs=None):
         before = self.best_epoch
         super().on_epoch_end(epoch, logs)
-        path = self._path()
-        if path is not None and path.parent.exists() and self.best_weights is not None and (
-                self.best_epoch != before or not path.exists()):
-            tmp = path.with_name(path.name + ".tmp.npz")
-            np.savez(tmp, n=len(self.best_weights), best=self.best, best_epoch=self.best_epoch,
-                     **{f"w{i}": w for i, w in enumerate(self.best_weights)})
-            tmp.replace(path)
+        if self.backup_dir is None or not Path(self.backup_dir).exists() or self.best_weights is None:
+            return
+        path = Path(self.backup_dir) / self.FILE
+        if self.best_epoch != before or not path.exists():
+            if path.exists():
+                path.replace(path.with_name(self.PREVIOUS))
+            io.save_npz(path, n=np.asarray(len(self.best_weights)), best=np.asarray(self.best),
+                        best_epoch=np.asarray(self.best_epoch),
+                        **{f"w{i}": np.asarray(w) for i, w in enumerate(self.best_weights)})
 
 
 class LossPerGroup(keras.callbacks.Callback):

@@ -369,6 +369,9 @@ class GAN(Recipe):
                       "seconds": round(warm["seconds"] + record["seconds"], 1)}
             if "loss_per_attack" in warm and "loss_per_attack" in record:
                 record["loss_per_attack"] = _concat_epochs(warm["loss_per_attack"], record["loss_per_attack"])
+            if "kept_epoch" in record:   # counted over the whole run, like loss_per_attack's epochs
+                record["kept_epoch_in_gan_stage"] = record["kept_epoch"]
+                record["kept_epoch"] = record["kept_epoch"] + n_warm
         if self.g_learning_rate is not None:
             record["g_learning_rate_used"] = g_lr
         return record

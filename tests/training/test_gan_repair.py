@@ -191,3 +191,5 @@ def test_warm_start_trains_without_the_discriminator_first(data_dir, tmp_path):
     assert all(v == 0 for v in record["warmup"]["history"]["d_loss"] + record["warmup"]["history"]["adversarial"])
     assert len(record["history"]["d_loss"]) == 1 and record["history"]["d_loss"][0] > 0   # then the full GAN
     assert record["config"]["epochs"] == 1 and record["seconds"] > record["warmup"]["seconds"] > 0
+    # the kept epoch (the GAN stage's only one) counts over the whole run, as the curves' epochs do
+    assert record["kept_epoch_in_gan_stage"] == 1 and record["kept_epoch"] == 3

@@ -115,16 +115,15 @@ def test_interrupted_run_keeps_the_curves_of_its_finished_epochs(tmp_path, monke
 def test_resumed_from_a_backup_without_run_log_says_what_it_lacks(tmp_path, monkeypatch):
     adv, clean, groups = _pairs()
     ckpt = tmp_path / "ckpt"
-    original = training.RunLog.on_epoch_end
-
-    def crash_after_first_epoch(self, epoch, logs=None):
+    def crash_after_first_epoch(self, epoch, logs=None):   # after the backup has saved epoch 1
         if epoch == 0:
             raise RuntimeError("power cut")
 
-    monkeypatch.setattr(training.RunLog, "on_epoch_end", crash_after_first_epoch)   # as if RunLog did not exist
+    monkeypatch.setattr(training.RunLog, "on_epoch_end", lambda *a, **k: None)   # as if RunLog did not exist
+    monkeypatch.setattr(training.LossPerGroup, "on_epoch_end", crash_after_first_epoch)
     with pytest.raises(RuntimeError, match="power cut"):
         training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
-    monkeypatch.setattr(training.RunLog, "on_epoch_end", original)
+    monkeypatch.undo()
     rec = training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
     assert rec["resumed"]["at_epoch"] == 2 and rec["resumed"]["earlier_seconds"] is None
     assert "this attempt only" in rec["resumed"]["note"]
@@ -139,21 +138,25 @@ def test_uninterrupted_record_has_every_epoch_and_no_resume():
     assert rec["history"]["val_loss"][rec["kept_epoch"] - 1] == min(rec["history"]["val_loss"])
 
 
+def _keep_best(model, directory):
+    cb = training.KeepBest(patience=5)
+    cb.backup_dir = directory
+    cb.set_model(model)
+    cb.on_train_begin()
+    return cb
+
+
 def test_keep_best_restores_the_best_epoch_of_an_earlier_attempt(tmp_path):
     model = _restorer()
     first = [w.copy() for w in model.get_weights()]
-    cb = training.KeepBest(patience=5)
-    cb.backup_dir = tmp_path
-    cb.set_model(model)
-    cb.on_train_begin()
+    cb = _keep_best(model, tmp_path)
+    cb.on_epoch_begin(0)
     cb.on_epoch_end(0, {"val_loss": 0.1})   # best so far: saved to the backup directory
     assert (tmp_path / training.KeepBest.FILE).exists()
     # the run is cut; the resumed attempt's epochs are worse than epoch 1
     model.set_weights([w + 1.0 for w in first])
-    resumed = training.KeepBest(patience=5)
-    resumed.backup_dir = tmp_path
-    resumed.set_model(model)
-    resumed.on_train_begin()
+    resumed = _keep_best(model, tmp_path)
+    resumed.on_epoch_begin(1)
     resumed.on_epoch_end(1, {"val_loss": 0.5})
     resumed.on_train_end()
     assert resumed.best_epoch == 0 and resumed.best == pytest.approx(0.1)
@@ -161,16 +164,63 @@ def test_keep_best_restores_the_best_epoch_of_an_earlier_attempt(tmp_path):
         np.testing.assert_array_equal(w, w0)
 
 
-def test_keep_best_ignores_a_corrupt_file(tmp_path):
-    (tmp_path / training.KeepBest.FILE).write_bytes(b"not an npz")
+def test_keep_best_drops_an_epoch_the_resumed_run_redoes(tmp_path):
+    # cut after keep-best saved epoch 2 but before the backup counted it: the run redoes epoch 2,
+    # so the best kept is epoch 1's (the previous best), not the lost epoch 2's
     model = _restorer()
-    cb = training.KeepBest(patience=5)
-    cb.backup_dir = tmp_path
-    cb.set_model(model)
-    cb.on_train_begin()
+    w1 = [w.copy() for w in model.get_weights()]
+    cb = _keep_best(model, tmp_path)
+    cb.on_epoch_begin(0)
+    cb.on_epoch_end(0, {"val_loss": 0.3})
+    model.set_weights([w + 1.0 for w in w1])
+    cb.on_epoch_end(1, {"val_loss": 0.2})
+    assert (tmp_path / training.KeepBest.PREVIOUS).exists()
+    model.set_weights([w + 2.0 for w in w1])
+    resumed = _keep_best(model, tmp_path)
+    resumed.on_epoch_begin(1)   # epoch 2 again
+    resumed.on_epoch_end(1, {"val_loss": 0.4})
+    resumed.on_train_end()
+    assert resumed.best_epoch == 0 and resumed.best == pytest.approx(0.3)
+    for w, w0 in zip(model.get_weights(), w1):
+        np.testing.assert_array_equal(w, w0)
+
+
+@pytest.mark.parametrize("content", [b"", b"not an npz", b"PK\x03\x04truncated"])
+def test_keep_best_ignores_a_corrupt_file(tmp_path, content):
+    (tmp_path / training.KeepBest.FILE).write_bytes(content)
+    cb = _keep_best(_restorer(), tmp_path)
+    cb.on_epoch_begin(3)
     assert cb.best is None and cb.best_weights is None
-    cb.on_epoch_end(0, {"val_loss": 0.2})
+    cb.on_epoch_end(3, {"val_loss": 0.2})
     assert cb.best == pytest.approx(0.2)
+
+
+def test_record_of_a_run_resumed_after_its_last_epoch(tmp_path, monkeypatch):
+    # cut after the last epoch's backup, before training ended: the resumed call runs no epoch, and its
+    # record still has every epoch, the earlier attempt's seconds and the kept epoch
+    adv, clean, groups = _pairs()
+    ckpt = tmp_path / "ckpt"
+
+    def cut(self, logs=None):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(keras.callbacks.BackupAndRestore, "on_train_end", cut)
+    with pytest.raises(RuntimeError, match="power cut"):
+        training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
+    monkeypatch.undo()
+    rec = training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
+    assert rec["history_epochs"] == [1, 2, 3] and rec["resumed"]["at_epoch"] == 4
+    assert rec["resumed"]["earlier_seconds"] > 0
+    assert rec["history"]["val_loss"][rec["kept_epoch"] - 1] == min(rec["history"]["val_loss"])
+
+
+def test_fit_twice_on_one_model_starts_at_epoch_one(tmp_path, monkeypatch):
+    # Keras leaves Model._initial_epoch set after a resumed fit; fit() clears it
+    adv, clean, groups = _pairs()
+    model = _restorer()
+    model._initial_epoch = 2
+    rec = training.train_restorer(model, adv, clean, CFG, verbose=0)
+    assert rec["history_epochs"] == [1, 2, 3] and "resumed" not in rec
 
 
 def test_shuffled_pairs_keeps_groups_aligned():

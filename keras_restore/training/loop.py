@@ -298,7 +298,33 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
     return record
 
 
-class RunLog(keras.callbacks.Callback):
+class _BackupFile(keras.callbacks.Callback):
+    """A callback keeping one JSON file (``FILE``) beside the BackupAndRestore backup (``backup_dir``,
+    set by :func:`fit`), removed with it when training completes."""
+
+    FILE = ""
+    backup_dir = None
+
+    def _path(self):
+        return None if self.backup_dir is None else Path(self.backup_dir) / self.FILE
+
+    def _read(self):
+        """The file's JSON, or None when there is none or it is corrupt (the callback then starts over)."""
+        path = self._path()
+        if path is None or not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except (ValueError, OSError):
+            return None
+
+    def _write(self, obj):
+        path = self._path()
+        if path is not None and path.parent.exists():
+            io.write_json(path, obj)
+
+
+class RunLog(_BackupFile):
     """Every finished epoch's logs and wall seconds; with a ``backup_dir`` (the BackupAndRestore
     directory, set by :func:`fit`) written there after each epoch, so that a resumed run's record
     (:meth:`history`, :meth:`earlier_seconds`) covers the epochs of the interrupted attempts too.
@@ -309,21 +335,16 @@ class RunLog(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.backup_dir, self.by_epoch, self.attempts, self.first_epoch = None, {}, 0, 0
+        self.by_epoch, self.attempts, self.first_epoch = {}, 0, 0
         self._t0 = None
 
-    def _path(self):
-        return None if self.backup_dir is None else Path(self.backup_dir) / self.FILE
-
     def on_train_begin(self, logs=None):
-        path = self._path()
-        if path is not None and path.exists():
-            try:
-                saved = json.loads(path.read_text())
-                self.by_epoch = {int(k): dict(v) for k, v in saved["epochs"].items()}
-                self.attempts = int(saved["attempts"])
-            except (ValueError, OSError, KeyError, TypeError, AttributeError):   # corrupt: the record restarts
-                self.by_epoch, self.attempts = {}, 0
+        saved = self._read()
+        try:
+            self.by_epoch = {int(k): dict(v) for k, v in saved["epochs"].items()}
+            self.attempts = int(saved["attempts"])
+        except (ValueError, KeyError, TypeError, AttributeError):   # none, or corrupt: the record restarts
+            self.by_epoch, self.attempts = {}, 0
         self.attempts += 1
         self.first_epoch = 0
         self._t0 = time.time()
@@ -348,10 +369,7 @@ class RunLog(keras.callbacks.Callback):
             self.first_epoch = int(getattr(self.model, "_initial_epoch", None) or 0) + 1
 
     def _save(self):
-        path = self._path()
-        if path is not None and path.parent.exists():
-            io.write_json(path, {"attempts": self.attempts,
-                                 "epochs": {str(k): v for k, v in sorted(self.by_epoch.items())}})
+        self._write({"attempts": self.attempts, "epochs": {str(k): v for k, v in sorted(self.by_epoch.items())}})
 
     def history(self) -> tuple[dict, list]:
         """(metric -> one value per epoch, the epochs) over epochs 1..n (``History.history``'s
@@ -433,7 +451,7 @@ class KeepBest(keras.callbacks.EarlyStopping):
                         **{f"w{i}": np.asarray(w) for i, w in enumerate(self.best_weights)})
 
 
-class LossPerGroup(keras.callbacks.Callback):
+class LossPerGroup(_BackupFile):
     """MSE of the model per group of (input, target) pairs, before training and after each epoch.
 
     ``sets`` maps split ("train", "val") -> group -> ``(x, y)``. With a ``backup_dir`` (set by
@@ -457,24 +475,17 @@ class LossPerGroup(keras.callbacks.Callback):
                 out[split][group] = float(np.mean((pred.astype(np.float64) - y) ** 2))
         return out
 
-    def _path(self):
-        return None if self.backup_dir is None else Path(self.backup_dir) / self.FILE
-
     def on_train_begin(self, logs=None):
-        path = self._path()
-        if path is not None and path.exists():
-            try:
-                self.by_epoch = {int(k): v for k, v in json.loads(path.read_text()).items()}
-            except (ValueError, OSError):   # corrupt: start the curves over, training is unaffected
-                self.by_epoch = {}
+        try:   # none, or corrupt: start the curves over, training is unaffected
+            self.by_epoch = {int(k): v for k, v in (self._read() or {}).items()}
+        except (ValueError, AttributeError):
+            self.by_epoch = {}
         if 0 not in self.by_epoch:
             self.by_epoch[0] = self._mse()
 
     def on_epoch_end(self, epoch, logs=None):
         self.by_epoch[int(epoch) + 1] = self._mse()
-        path = self._path()
-        if path is not None and path.parent.exists():
-            io.write_json(path, {str(k): v for k, v in sorted(self.by_epoch.items())})
+        self._write({str(k): v for k, v in sorted(self.by_epoch.items())})
 
     def record(self) -> dict:
         epochs = sorted(self.by_epoch)

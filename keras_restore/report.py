@@ -31,6 +31,11 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--exclude", action="append", metavar="DIR",
                    help="sub-directory of RESULTS to skip (repeatable; default: quick)")
     p.add_argument("--quiet", action="store_true", help="print only problems")
+    p.add_argument("--markdown", action="append", metavar="CSV",
+                   help="print this results CSV as a Markdown table (ours / paper (difference) cells, adaptive "
+                        "columns beside their oblivious ones) and write no site; repeatable")
+    p.add_argument("--columns", metavar="A,B,...",
+                   help="with --markdown: keep only these columns of the rendered table, in this order")
     return p
 
 
@@ -39,8 +44,30 @@ def build_parser() -> argparse.ArgumentParser:
                                                  description=__doc__.split("\n\n")[0]))
 
 
+def print_markdown(paths, columns=None) -> int:
+    """``--markdown``: each CSV as a Markdown table on stdout; 1 (the file named on stderr) if one
+    cannot be read or a ``--columns`` label is not in it."""
+    from keras_restore.site.build import SiteInputError, markdown_table, read_csv
+
+    keep = [c.strip() for c in columns.split(",")] if columns is not None else None
+    for i, path in enumerate(paths):
+        try:
+            text = markdown_table(read_csv(Path(path)), columns=keep)
+        except (SiteInputError, ValueError) as e:
+            print(f"keras_restore.report: error: {e}", file=sys.stderr)
+            return 1
+        print(("\n" if i else "") + f"<!-- {path} -->\n" + text, end="")
+    return 0
+
+
 def run(args) -> int:
     from keras_restore.site.build import DEFAULT_EXCLUDE, SiteBuildError, build_site
+
+    if args.markdown:
+        return print_markdown(args.markdown, args.columns)
+    if args.columns is not None:
+        print("keras_restore.report: error: --columns needs --markdown", file=sys.stderr)
+        return 2
 
     results = Path(args.results)
     out = Path(args.out) if args.out else results / "site"

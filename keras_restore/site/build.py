@@ -354,6 +354,39 @@ def build_grid(table: CsvTable, key: str, caption: str = "", with_adaptive: bool
     return _finish(Grid(key, columns, rows, caption))
 
 
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def markdown_table(table: CsvTable, *, with_adaptive: bool = True, columns: list[str] | None = None) -> str:
+    """The table as GitHub-flavoured Markdown, as the site shows it: each ``X`` with ``X_paper``
+    becomes one cell ``ours / paper (difference)`` ("ours / -" where the paper gives no value) and,
+    with ``with_adaptive``, each adaptive column follows its oblivious one with their difference.
+    ``columns`` keeps only those columns of the result (by their label, in that order); an unknown
+    label raises ``ValueError`` naming the labels there are."""
+    grid = build_grid(table, "md", with_adaptive=with_adaptive)
+    labels = [c.label for c in grid.columns]
+    keep = list(range(len(labels)))
+    if columns is not None:
+        unknown = [c for c in columns if c not in labels]
+        if unknown:
+            raise ValueError(f"`columns` {unknown} not in {table.path.name}; its columns are {labels}")
+        if not columns:
+            raise ValueError("`columns` must name at least one column, got an empty list")
+        keep = [labels.index(c) for c in columns]
+
+    def text(cell: Cell) -> str:
+        if cell.kind != "cmp":
+            return _md_escape(cell.text)
+        paper = cell.paper or "-"
+        return _md_escape(f"{cell.text} / {paper}" + (f" ({cell.delta})" if cell.delta else ""))
+
+    lines = ["| " + " | ".join(_md_escape(labels[j]) for j in keep) + " |",
+             "|" + "---|" * len(keep)]
+    lines += ["| " + " | ".join(text(row[j]) for j in keep) + " |" for row in grid.rows]
+    return "\n".join(lines) + "\n"
+
+
 def adaptive_grid(table: CsvTable, key: str) -> Grid | None:
     """Oblivious vs adaptive side by side for a long CSV with adaptive columns, else None."""
     pairs = adaptive_pairs(table.columns, table.rows)

@@ -530,3 +530,50 @@ def test_browser_detects_a_missing_figure(chromium, fixture_dirs, tmp_path):
     assert 'data-img="broken"' in dom and 'data-selftest="fail"' in dom
     report = json.loads(re.search(r'id="selftest-result">(.*?)</script>', dom, re.S).group(1))
     assert report["images"]["broken"] == ["../results/table1_demo_bars.png"]
+
+
+# ------------------------------------------------------------------------------- --markdown
+
+
+def test_markdown_merges_paper_columns_and_sets_adaptive_beside_oblivious(tmp_path):
+    table = build.read_csv(write(tmp_path / "long.csv", DEMO_LONG))
+    text = build.markdown_table(table)
+    lines = text.splitlines()
+    assert lines[0] == ("| table | target | attack | restored_accuracy | adaptive_restored_accuracy | "
+                        "adaptive_restored_accuracy − restored_accuracy | success_rate |")
+    assert lines[1] == "|" + "---|" * 7
+    assert lines[2] == "| demo | M1 | FGSM | 98.50 | 40.00 | -58.50 | 98.50 / 99.00 (-0.50) |"
+    assert lines[3].endswith("| 97.00 / - |")   # the paper gives no value: no difference either
+    assert len(lines) == 5
+
+
+def test_markdown_columns_select_and_order(tmp_path):
+    table = build.read_csv(write(tmp_path / "t.csv", DEMO_CSV))
+    text = build.markdown_table(table, columns=["PGD", "target"])
+    assert text.splitlines()[2] == "| 97.00 / - | M1 |"
+    assert text.splitlines()[3] == "| 95.00 / 99.00 (-4.00) | M2 |"
+    with pytest.raises(ValueError, match=r"`columns` \['SPA'\] not in t.csv; its columns are \['target'"):
+        build.markdown_table(table, columns=["SPA"])
+    with pytest.raises(ValueError, match="at least one column"):
+        build.markdown_table(table, columns=[])
+
+
+def test_markdown_escapes_pipes(tmp_path):
+    table = build.read_csv(write(tmp_path / "p.csv", 'target,note\nA,"x | y"\n'))
+    assert build.markdown_table(table).splitlines()[2] == "| A | x \\| y |"
+
+
+def test_report_markdown_cli(tmp_path, capsys):
+    csv_path = write(tmp_path / "t.csv", DEMO_CSV)
+    assert main(["--markdown", str(csv_path), "--columns", "target,FGSM"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [f"<!-- {csv_path} -->", "| target | FGSM |", "|---|---|",
+                                "| M1 | 98.50 / 99.00 (-0.50) |", "| M2 | 90.00 / 99.00 (-9.00) |",
+                                "| M3 | 50.00 / 99.00 (-49.00) |"]
+    assert not (tmp_path / "site").exists()   # --markdown writes no site
+    assert main(["--markdown", str(tmp_path / "missing.csv")]) == 1
+    assert "missing.csv: file not found" in capsys.readouterr().err
+    assert main(["--markdown", str(csv_path), "--columns", "target,nope"]) == 1
+    assert "`columns` ['nope'] not in t.csv" in capsys.readouterr().err
+    assert main(["--results", str(tmp_path), "--columns", "target"]) == 2
+    assert "--columns needs --markdown" in capsys.readouterr().err

@@ -7,9 +7,10 @@ Per-row restorers ``crunet_cifar10_mnet`` / ``crunet_cifar10_dnet`` (aliases of
 and their adversarial sets are those of Table 3 (shared through the cache). See
 ``crunet_table4_mnist_blackbox.py``.
 
-Scales as ``crunet_table3_cifar10_whitebox.py`` (default = ``--retrain``; not measured: after
-Table 3 with the same cache, two sets of 8,000 single-target pairs and two CRU-Net trainings,
-roughly Table 3's pair + restorer time twice over, of the order of 1-1.5 h on a 2-core CPU).
+Scales as ``crunet_table3_cifar10_whitebox.py``: the default loads the shipped D-net / M-net and
+CRU-Nets; ``--retrain`` uses the same two CRU-Nets as Table 3's ``--retrain`` (50,000 pairs from
+their own target, 20 epochs each), so after Table 3 with the same cache only the swapped
+evaluation runs (its adversarial test sets are Table 3's, cached too).
 
 Outputs: ``crunet_table5_cifar10_blackbox.csv`` (+ ``_long.csv``, ``.meta.json``,
 ``_examples.png``, ``_bars.png`` like Fig. 11).

@@ -172,6 +172,14 @@ def cmd_export(args):
     print(f"wrote SavedModel {path}")
 
 
+def cmd_cache(args):
+    from keras_restore.pipeline import cache
+
+    root = Path(args.cache_dir) if args.cache_dir else cache.default_dir()
+    st = cache.status(root)
+    print(json.dumps(st, indent=1) if args.json else cache.format_status(st), end="" if not args.json else "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="keras-restore", description=__doc__.split("\n\n")[0])
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -231,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--overwrite", action="store_true")
     s.set_defaults(fn=cmd_export)
+
+    s = sub.add_parser("cache", help="what a table cache holds and what is being made (models in training: epochs "
+                                     "done, wall time; attack sets made in chunks)")
+    s.add_argument("--cache-dir", help="default: $KERAS_RESTORE_CACHE, else reproduce/cache")
+    s.add_argument("--json", action="store_true", help="print the status as JSON")
+    s.set_defaults(fn=cmd_cache)
 
     from keras_restore import report  # the static results site; light (jinja2 is imported when it runs)
     s = report.add_arguments(sub.add_parser("report", help="render the static results site (reproduce/results/site)"))

@@ -11,7 +11,8 @@
 # went with the checkout on 2026-12-05 with a DenseNet121 half trained). A finished target is shipped
 # (--ship) as soon as it is trained, and every later --retrain reuses a shipped target that is this
 # recipe's training (pipeline/cifar_targets.shipped_match). Each step's start, end and wall time go to
-# logs/cifar10_paper_scale.log.
+# logs/cifar10_paper_scale.log; `keras-restore cache --cache-dir ~/.cache/keras_restore` shows the progress inside a step
+# (epochs done of a model in training, chunks of an attack set being made).
 #
 #  1. the targets by the CIFAR-10 recipe, each in its dtype (--precision recipe: pipeline/cifar_targets.PRECISION,
 #     the fastest by benchmarks/precision.py, except DenseNet121, whose bfloat16 runs collapsed): DenseNet121 30

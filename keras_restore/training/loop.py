@@ -369,7 +369,9 @@ class RunLog(_BackupFile):
             self.first_epoch = int(getattr(self.model, "_initial_epoch", None) or 0) + 1
 
     def _save(self):
-        self._write({"attempts": self.attempts, "epochs": {str(k): v for k, v in sorted(self.by_epoch.items())}})
+        planned = (self.params or {}).get("epochs")   # Keras sets params (epochs, steps) before training begins
+        self._write({"attempts": self.attempts, **({"epochs_planned": int(planned)} if planned else {}),
+                     "epochs": {str(k): v for k, v in sorted(self.by_epoch.items())}})
 
     def history(self) -> tuple[dict, list]:
         """(metric -> one value per epoch, the epochs) over epochs 1..n (``History.history``'s

@@ -1,7 +1,7 @@
 """``keras-restore``: the package's command line.
 
 Subcommands: ``models``, ``train``, ``attack``, ``restore``, ``evaluate``, ``reproduce TABLE``,
-``export``. Each has ``--help``. Failures print one line (``keras-restore: error: …``) and exit
+``export``, ``cache`` (a table cache's progress), ``report`` (the results site, or ``--markdown``). Each has ``--help``. Failures print one line (``keras-restore: error: …``) and exit
 with status 1; ``--debug`` shows the traceback instead.
 
 Image files are ``.npz`` archives holding ``x`` (float images in [0, 1], NHWC) and optionally
@@ -177,7 +177,7 @@ def cmd_cache(args):
 
     root = Path(args.cache_dir) if args.cache_dir else cache.default_dir()
     st = cache.status(root)
-    print(json.dumps(st, indent=1) if args.json else cache.format_status(st), end="" if not args.json else "\n")
+    print(json.dumps(st, indent=1, allow_nan=False) if args.json else cache.format_status(st).rstrip("\n"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_export)
 
     s = sub.add_parser("cache", help="what a table cache holds and what is being made (models in training: epochs "
-                                     "done, wall time; attack sets made in chunks)")
+                                     "done, wall time, pace; attack sets made in chunks); read from its files alone")
     s.add_argument("--cache-dir", help="default: $KERAS_RESTORE_CACHE, else reproduce/cache")
     s.add_argument("--json", action="store_true", help="print the status as JSON")
     s.set_defaults(fn=cmd_cache)

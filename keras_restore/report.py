@@ -11,6 +11,9 @@ reported (stderr, and a warning on the page) and the rest is rendered. A table m
 version of a shipped model than ``saved_models/`` holds now (its sha256 in the ``.meta.json``) gets a
 note on its page and on stderr; it is not a problem for ``--strict``. Exit status: 0; 1 when
 nothing could be rendered, or with ``--strict`` when any file had a problem; 2 for bad usage.
+
+``--markdown CSV`` (repeatable; ``--columns A,B`` to keep some) prints results CSVs as Markdown tables
+instead (exit 1 if one cannot be read or a column is not in it) and writes no site.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only problems")
     p.add_argument("--markdown", action="append", metavar="CSV",
                    help="print this results CSV as a Markdown table (ours / paper (difference) cells, adaptive "
-                        "columns beside their oblivious ones) and write no site; repeatable")
+                        "columns beside their oblivious ones) and write no site (the site options are then "
+                        "not used); repeatable")
     p.add_argument("--columns", metavar="A,B,...",
                    help="with --markdown: keep only these columns of the rendered table, in this order")
     return p
@@ -49,7 +53,7 @@ def print_markdown(paths, columns=None) -> int:
     cannot be read or a ``--columns`` label is not in it."""
     from keras_restore.site.build import SiteInputError, markdown_table, read_csv
 
-    keep = [c.strip() for c in columns.split(",")] if columns is not None else None
+    keep = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
     for i, path in enumerate(paths):
         try:
             text = markdown_table(read_csv(Path(path)), columns=keep)

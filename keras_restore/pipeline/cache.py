@@ -78,13 +78,22 @@ class Cache:
 # ------------------------------------------------------------------------------------------ status
 
 _CHUNK = re.compile(r"^(?P<set>.+)-chunk(?P<index>\d+)$")
+RUN_LOG = "run_log.json"   # training.RunLog.FILE (not imported: reading a cache's status loads no Keras)
 
 
 def _json(path: Path):
+    """The file's JSON, or None when it is missing or unreadable."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def _number(v):
+    """``v`` if it is a finite number, else None (run logs and records are read as they are found)."""
+    import math
+
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
 
 
 def _npz_rows(path: Path) -> int | None:
@@ -103,26 +112,37 @@ def _npz_rows(path: Path) -> int | None:
                 read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
                 shape = read(f)[0]
         return int(shape[0]) if shape else None
-    except (OSError, ValueError, zipfile.BadZipFile, KeyError):
+    except Exception:   # noqa: BLE001 -- any damage (bad zip, bad header, zlib) reads as "unreadable"
         return None
 
 
-def _training(ckpt: Path) -> dict:
-    """A model being trained (``ckpt/<stem>``): the epochs its :class:`~keras_restore.training.RunLog`
-    has, their seconds, the last epoch's metrics and where the kept-best weights stand."""
-    log = _json(ckpt / "run_log.json") or {}
-    epochs = {}
-    for k, v in (log.get("epochs") or {}).items():
-        if str(k).isdigit() and isinstance(v, dict):
-            epochs[int(k)] = v
+def _training(ckpt: Path, now: float) -> dict:
+    """A model being trained (``ckpt/<stem>``): the epochs its newest
+    :class:`~keras_restore.training.RunLog` has (a staged recipe keeps one per stage, in a sub-folder),
+    their seconds, the last epoch's metrics and how long ago the log was written."""
+    logs = sorted(ckpt.rglob(RUN_LOG), key=lambda p: p.stat().st_mtime)
+    entry = {"stem": ckpt.name, "stage": None, "epochs_done": 0, "epochs_planned": None, "attempts": None,
+             "seconds": 0.0, "last_epoch_seconds": None, "last": {}, "age_seconds": None}
+    if not logs:
+        entry["note"] = f"no {RUN_LOG}: started before RunLog existed, or not a fit() run"
+        return entry
+    path = logs[-1]
+    entry["stage"] = str(path.parent.relative_to(ckpt)) if path.parent != ckpt else None
+    entry["age_seconds"] = round(max(0.0, now - path.stat().st_mtime), 1)
+    log = _json(path)
+    if not isinstance(log, dict):
+        entry["note"] = f"{RUN_LOG} unreadable"
+        return entry
+    epochs = {int(k): v for k, v in (log.get("epochs") if isinstance(log.get("epochs"), dict) else {}).items()
+              if str(k).isdigit() and isinstance(v, dict)}
     done = sorted(epochs)
-    entry = {"stem": ckpt.name, "epochs_done": done[-1] if done else 0, "epochs_planned": log.get("epochs_planned"),
-             "attempts": log.get("attempts"), "seconds": round(sum(float(epochs[e].get("seconds", 0)) for e in done), 1),
-             "last_epoch_seconds": epochs[done[-1]].get("seconds") if done else None,
-             "last": {k: v for k, v in epochs[done[-1]].items() if k != "seconds"} if done else {},
-             "backup": (ckpt / "latest.weights.h5").exists() or any(ckpt.glob("*.weights.h5"))}
-    if not log:
-        entry["note"] = "no run_log.json: started before RunLog existed, or not a fit() run"
+    planned = _number(log.get("epochs_planned"))
+    last = epochs[done[-1]] if done else {}
+    entry.update(epochs_done=done[-1] if done else 0, epochs_planned=int(planned) if planned else None,
+                 attempts=_number(log.get("attempts")),
+                 seconds=round(sum(_number(epochs[e].get("seconds")) or 0.0 for e in done), 1),
+                 last_epoch_seconds=_number(last.get("seconds")),
+                 last={k: _number(v) for k, v in last.items() if k != "seconds"})
     return entry
 
 
@@ -130,70 +150,96 @@ def status(root) -> dict:
     """What the cache at ``root`` holds and what is being made, from file names and JSON records
     alone (nothing is loaded): finished ``models`` (size, epochs, seconds, precision), models
     ``in_training`` (``ckpt/<stem>`` of a model not yet finished: epochs done of those planned, wall
-    seconds, the last epoch's metrics), finished ``attack_sets`` (images) and ``partial_attack_sets``
-    (a paper-scale set made 1,000 images at a time: the chunks finished so far).
+    seconds, the last epoch's metrics, how long ago its log was written -- an old one may be a run
+    nobody resumes), finished ``attack_sets`` (images; kinds ``attacks`` and ``pairs``) and
+    ``partial_attack_sets`` (a paper-scale set made 1,000 images at a time: the chunks finished so
+    far). Checkpoints that a script keeps elsewhere (``models/<stem>.backup``) are not seen.
     Raises ``ValueError`` if ``root`` is not a directory."""
+    import time
+
     root = Path(root)
     if not root.is_dir():
-        raise ValueError(f"`cache_dir` {str(root)!r} is not a directory (expected a keras_restore cache: "
-                         f"models/, attacks/, ckpt/; default ${ENV} or reproduce/cache)")
+        raise ValueError(f"cache directory (--cache-dir / `root`) {str(root)!r} is not a directory (expected a "
+                         f"keras_restore cache: models/, attacks/, ckpt/; default ${ENV} or reproduce/cache)")
+    now = time.time()
     out = {"root": str(root), "models": [], "in_training": [], "attack_sets": [], "partial_attack_sets": []}
     finished = set()
     for path in sorted((root / "models").glob("*.keras")):
-        record = _json(path.with_suffix(".json")) or {}
+        if path.name.startswith("."):   # a save in progress, or one cut off (io.save_model_atomic)
+            continue
+        record = _json(path.with_suffix(".json"))
+        record = record if isinstance(record, dict) else {}
         config = record.get("config") if isinstance(record.get("config"), dict) else {}
+        epochs = _number(config.get("epochs"))
         finished.add(path.stem)
-        out["models"].append({"stem": path.stem, "bytes": path.stat().st_size, "epochs": config.get("epochs"),
-                              "seconds": record.get("seconds"), "precision": record.get("precision")})
+        out["models"].append({"stem": path.stem, "bytes": path.stat().st_size,
+                              "epochs": int(epochs) if epochs is not None else None,
+                              "seconds": _number(record.get("seconds")),
+                              "precision": record.get("precision") if isinstance(record.get("precision"), str) else None})
     for ckpt in sorted(p for p in (root / "ckpt").glob("*") if p.is_dir()):
         if ckpt.name not in finished and any(ckpt.iterdir()):
-            out["in_training"].append(_training(ckpt))
-    partial: dict[str, list] = {}
+            out["in_training"].append(_training(ckpt, now))
+    partial: dict[tuple, list] = {}
+    done_sets = set()
     for kind in ("attacks", "pairs"):
         for path in sorted((root / kind).glob("*.npz")):
+            if path.name.startswith("."):
+                continue
             m = _CHUNK.match(path.stem)
             if m:
-                partial.setdefault(m["set"], []).append(path)
+                partial.setdefault((kind, m["set"]), []).append(path)
                 continue
+            done_sets.add((kind, path.stem))
             out["attack_sets"].append({"stem": path.stem, "kind": kind, "images": _npz_rows(path),
                                        "bytes": path.stat().st_size})
-    done_sets = {s["stem"] for s in out["attack_sets"]}
-    for stem, paths in sorted(partial.items()):
-        if stem in done_sets:   # finished; its chunks are removed after the whole set is stored
+    for (kind, stem), paths in sorted(partial.items()):
+        if (kind, stem) in done_sets:   # finished; its chunks are removed after the whole set is stored
             continue
         rows = [_npz_rows(p) for p in paths]
-        out["partial_attack_sets"].append({"stem": stem, "chunks": len(paths),
-                                           "images": sum(r for r in rows if r is not None)})
+        out["partial_attack_sets"].append({"stem": stem, "kind": kind, "chunks": len(paths),
+                                           "images": sum(r for r in rows if r is not None),
+                                           "unreadable_chunks": sum(r is None for r in rows)})
     return out
+
+
+def _plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _age(seconds) -> str:
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def format_status(st: dict) -> str:
     """:func:`status` as the lines ``keras-restore cache`` prints."""
-    def mb(n):
-        return f"{n / 1e6:.1f} MB"
-
-    lines = [f"cache {st['root']}"]
-    lines.append(f"models: {len(st['models'])} finished")
+    lines = [f"cache {st['root']}", f"models: {len(st['models'])} finished"]
     for m in st["models"]:
-        extra = ", ".join(x for x in (f"{m['epochs']} epochs" if m["epochs"] is not None else "",
-                                      f"{m['seconds']:,.0f} s" if isinstance(m["seconds"], (int, float)) else "",
+        extra = ", ".join(x for x in (_plural(m["epochs"], "epoch") if m["epochs"] is not None else "",
+                                      f"{m['seconds']:,.0f} s" if m["seconds"] is not None else "",
                                       m["precision"] or "") if x)
-        lines.append(f"  {m['stem']}  {mb(m['bytes'])}" + (f"  ({extra})" if extra else ""))
+        lines.append(f"  {m['stem']}  {m['bytes'] / 1e6:.1f} MB" + (f"  ({extra})" if extra else ""))
     lines.append(f"in training: {len(st['in_training'])}")
     for t in st["in_training"]:
+        name = t["stem"] + (f" [{t['stage']}]" if t.get("stage") else "")
+        if t.get("note"):
+            lines.append(f"  {name}: {t['note']}")
+            continue
         planned = f" of {t['epochs_planned']}" if t.get("epochs_planned") else ""
-        metrics = ", ".join(f"{k} {v:.4g}" for k, v in t["last"].items() if isinstance(v, (int, float)))
-        line = (f"  {t['stem']}: epoch {t['epochs_done']}{planned} finished, {t['seconds']:,.0f} s so far"
-                + (f" over {t['attempts']} attempt(s)" if t.get("attempts") else "")
+        metrics = ", ".join(f"{k} {v:.4g}" for k, v in t["last"].items() if v is not None)
+        line = (f"  {name}: epoch {t['epochs_done']}{planned} finished, {t['seconds']:,.0f} s so far"
+                + (f" over {_plural(int(t['attempts']), 'attempt')}" if t.get("attempts") else "")
                 + (f", last epoch {t['last_epoch_seconds']:,.0f} s" if t.get("last_epoch_seconds") is not None else "")
                 + (f"; {metrics}" if metrics else ""))
-        if t.get("epochs_planned") and t["epochs_done"] and t.get("last_epoch_seconds"):
-            left = (t["epochs_planned"] - t["epochs_done"]) * float(t["last_epoch_seconds"])
-            line += f"; ~{left / 3600:.1f} h left at the last epoch's pace"
-        lines.append(line + (f" ({t['note']})" if t.get("note") else ""))
+        left = (t["epochs_planned"] or 0) - t["epochs_done"]
+        if t.get("epochs_planned") and t["epochs_done"] and t.get("last_epoch_seconds") and left > 0:
+            line += f"; ~{left * float(t['last_epoch_seconds']) / 3600:.1f} h left at the last epoch's pace"
+        if t.get("age_seconds") is not None:
+            line += f" (log written {_age(t['age_seconds'])} ago)"
+        lines.append(line)
     lines.append(f"attack sets: {len(st['attack_sets'])} finished, "
                  f"{sum(s['images'] or 0 for s in st['attack_sets']):,} images")
     lines.append(f"attack sets being made in chunks: {len(st['partial_attack_sets'])}")
     for p in st["partial_attack_sets"]:
-        lines.append(f"  {p['stem']}: {p['chunks']} chunk(s), {p['images']:,} images so far")
+        bad = f" ({p['unreadable_chunks']} unreadable)" if p.get("unreadable_chunks") else ""
+        lines.append(f"  {p['stem']}: {_plural(p['chunks'], 'chunk')}{bad}, {p['images']:,} images so far")
     return "\n".join(lines) + "\n"

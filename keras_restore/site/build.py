@@ -368,18 +368,21 @@ def markdown_table(table: CsvTable, *, with_adaptive: bool = True, columns: list
     labels = [c.label for c in grid.columns]
     keep = list(range(len(labels)))
     if columns is not None:
-        unknown = [c for c in columns if c not in labels]
-        if unknown:
-            raise ValueError(f"`columns` {unknown} not in {table.path.name}; its columns are {labels}")
         if not columns:
             raise ValueError("`columns` must name at least one column, got an empty list")
-        keep = [labels.index(c) for c in columns]
+        ascii_labels = [lab.replace("\u2212", "-") for lab in labels]   # a difference column "A − B" typed as "A - B"
+        unknown = [c for c in columns if c not in labels and c not in ascii_labels]
+        if unknown:
+            raise ValueError(f"`columns` {unknown} not in {table.path.name}; its columns are {labels}")
+        dups = sorted({c for c in columns if columns.count(c) > 1})
+        if dups:
+            raise ValueError(f"`columns` names {dups} more than once")
+        keep = [labels.index(c) if c in labels else ascii_labels.index(c) for c in columns]
 
     def text(cell: Cell) -> str:
         if cell.kind != "cmp":
             return _md_escape(cell.text)
-        paper = cell.paper or "-"
-        return _md_escape(f"{cell.text} / {paper}" + (f" ({cell.delta})" if cell.delta else ""))
+        return _md_escape(f"{cell.text or '-'} / {cell.paper or '-'}" + (f" ({cell.delta})" if cell.delta else ""))
 
     lines = ["| " + " | ".join(_md_escape(labels[j]) for j in keep) + " |",
              "|" + "---|" * len(keep)]

@@ -1,6 +1,10 @@
 """pipeline/cache.py: every script's default cache folder."""
 
+import json
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from keras_restore.pipeline import cache
 
@@ -22,90 +26,123 @@ def test_scripts_take_the_default_from_the_environment(monkeypatch, tmp_path):
 
 # ------------------------------------------------------------------------------------------ status
 
-import json   # noqa: E402
 
-import numpy as np   # noqa: E402
-import pytest   # noqa: E402
-
-
-def _interrupted_training(ckpt, epochs=3):
-    """A restorer whose fit() is cut after its first epoch, its backup in ``ckpt``."""
+def _interrupted_training(ckpt, monkeypatch, epochs=3):
+    """A restorer whose fit() is cut as its second epoch begins (the first finished and backed up)."""
     import keras
 
     from keras_restore import training
 
     inp = keras.Input((8, 8, 1))
     model = keras.Model(inp, keras.layers.Conv2D(1, 3, padding="same")(inp))
-    rng = np.random.default_rng(0)
-    x = rng.random((32, 8, 8, 1)).astype("float32")
+    x = np.random.default_rng(0).random((32, 8, 8, 1)).astype("float32")
     original = training.RunLog.on_epoch_begin
 
-    def cut(self, epoch, logs=None):   # the first epoch finished (and backed up), cut as the second begins
+    def cut(self, epoch, logs=None):
         if epoch == 1:
             raise RuntimeError("session ended")
         original(self, epoch, logs)
 
-    training.RunLog.on_epoch_begin = cut
-    try:
-        with pytest.raises(RuntimeError, match="session ended"):
-            training.train_restorer(model, x, x, training.TrainConfig(epochs=epochs, batch_size=16),
-                                    checkpoint_dir=ckpt, verbose=0)
-    finally:
-        training.RunLog.on_epoch_begin = original
+    monkeypatch.setattr(training.RunLog, "on_epoch_begin", cut)
+    with pytest.raises(RuntimeError, match="session ended"):
+        training.train_restorer(model, x, x, training.TrainConfig(epochs=epochs, batch_size=16),
+                                checkpoint_dir=ckpt, verbose=0)
+    monkeypatch.setattr(training.RunLog, "on_epoch_begin", original)
 
 
-def test_status_lists_finished_models_runs_in_training_and_partial_attack_sets(tmp_path):
+def test_status_lists_finished_models_runs_in_training_and_partial_attack_sets(tmp_path, monkeypatch):
     root = tmp_path / "cache"
     for kind in ("models", "attacks"):
         (root / kind).mkdir(parents=True)
     (root / "models" / "m-abc.keras").write_bytes(b"x" * 2000)
     (root / "models" / "m-abc.json").write_text(json.dumps({"config": {"epochs": 5}, "seconds": 12.5,
                                                             "precision": "float32"}))
+    (root / "models" / ".m-new.tmp.keras").write_bytes(b"half written")   # a save cut off: not a model
     c = cache.Cache(root)
     np.savez(c.path("attacks", "T-test-pgd-k1"), x_adv=np.zeros((7, 2, 2, 1), "float32"))
     for i in range(2):   # a paper-scale set being made: two chunks finished
         np.savez(c.path("attacks", f"T-train-pairs-cw-k2-chunk{i}"), x_adv=np.zeros((5, 2, 2, 1), "float32"))
     np.savez(c.path("attacks", "T-test-pgd-k1-chunk0"), x_adv=np.zeros((5, 2, 2, 1), "float32"))   # its set is done
-    _interrupted_training(root / "ckpt" / "restorer-k3")
+    _interrupted_training(root / "ckpt" / "restorer-k3", monkeypatch)
     (root / "ckpt" / "m-abc").mkdir()   # a finished model's leftover folder is not "in training"
     (root / "ckpt" / "m-abc" / "run_log.json").write_text("{}")
 
     st = cache.status(root)
-    assert [m["stem"] for m in st["models"]] == ["m-abc"]
-    assert st["models"][0] == {"stem": "m-abc", "bytes": 2000, "epochs": 5, "seconds": 12.5, "precision": "float32"}
+    assert st["models"] == [{"stem": "m-abc", "bytes": 2000, "epochs": 5, "seconds": 12.5, "precision": "float32"}]
     assert [s["stem"] for s in st["attack_sets"]] == ["T-test-pgd-k1"] and st["attack_sets"][0]["images"] == 7
-    assert st["partial_attack_sets"] == [{"stem": "T-train-pairs-cw-k2", "chunks": 2, "images": 10}]
+    assert st["partial_attack_sets"] == [{"stem": "T-train-pairs-cw-k2", "kind": "attacks", "chunks": 2,
+                                          "images": 10, "unreadable_chunks": 0}]
     (run,) = st["in_training"]
-    assert run["stem"] == "restorer-k3" and run["epochs_done"] == 1 and run["epochs_planned"] == 3
-    assert run["attempts"] == 1 and run["seconds"] > 0 and run["backup"] is True
+    assert run["stem"] == "restorer-k3" and run["stage"] is None
+    assert run["epochs_done"] == 1 and run["epochs_planned"] == 3 and run["attempts"] == 1
+    assert run["seconds"] > 0 and 0 <= run["age_seconds"] < 600
     assert set(run["last"]) >= {"loss", "val_loss"}
 
     text = cache.format_status(st)
     assert "models: 1 finished" in text and "m-abc  0.0 MB  (5 epochs, 12 s, float32)" in text
-    assert "restorer-k3: epoch 1 of 3 finished" in text and "h left at the last epoch's pace" in text
-    assert "T-train-pairs-cw-k2: 2 chunk(s), 10 images so far" in text
+    assert "restorer-k3: epoch 1 of 3 finished" in text and "over 1 attempt," in text
+    assert "h left at the last epoch's pace" in text and "(log written 0 min ago)" in text
+    assert "T-train-pairs-cw-k2: 2 chunks, 10 images so far" in text
     assert "attack sets: 1 finished, 7 images" in text
 
 
-def test_status_of_a_run_log_that_is_corrupt_or_missing(tmp_path):
-    (tmp_path / "ckpt" / "r-1").mkdir(parents=True)
-    (tmp_path / "ckpt" / "r-1" / "run_log.json").write_text("{not json")
-    (tmp_path / "ckpt" / "r-2").mkdir()   # empty: nothing started
+def _run_log(path, log):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(log if isinstance(log, str) else json.dumps(log))
+
+
+def test_status_reads_damaged_or_odd_files_without_failing(tmp_path):
+    _run_log(tmp_path / "ckpt" / "r-corrupt" / "run_log.json", "{not json")
+    _run_log(tmp_path / "ckpt" / "r-list" / "run_log.json", [1, 2])
+    _run_log(tmp_path / "ckpt" / "r-odd" / "run_log.json",   # hand-edited values: read as unknown, not a crash
+             {"attempts": "two", "epochs_planned": "10", "epochs": {"1": {"seconds": None, "loss": "x"},
+                                                                     "2": {"seconds": 5.0, "loss": float("nan")}}})
+    _run_log(tmp_path / "ckpt" / "r-done" / "run_log.json",   # more epochs in the log than planned: no ETA
+             {"epochs_planned": 1, "epochs": {"1": {"seconds": 3.0}, "2": {"seconds": 3.0}}})
+    (tmp_path / "ckpt" / "r-empty").mkdir()   # nothing started
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.keras").write_bytes(b"x")
+    (tmp_path / "models" / "m.json").write_text("[1]")   # a record that is not a dict
+    (tmp_path / "attacks").mkdir()
+    (tmp_path / "attacks" / "S-chunk0.npz").write_bytes(b"PK\x03\x04 damaged")
+    st = cache.status(tmp_path)
+    runs = {r["stem"]: r for r in st["in_training"]}
+    assert sorted(runs) == ["r-corrupt", "r-done", "r-list", "r-odd"]
+    assert runs["r-corrupt"]["note"] == "run_log.json unreadable" and runs["r-list"]["note"] == "run_log.json unreadable"
+    odd = runs["r-odd"]
+    assert odd["epochs_done"] == 2 and odd["epochs_planned"] is None and odd["attempts"] is None
+    assert odd["seconds"] == 5.0 and odd["last"] == {"loss": None}
+    assert st["models"][0]["epochs"] is None and st["models"][0]["seconds"] is None
+    assert st["partial_attack_sets"] == [{"stem": "S", "kind": "attacks", "chunks": 1, "images": 0,
+                                          "unreadable_chunks": 1}]
+    text = cache.format_status(st)
+    assert "r-corrupt: run_log.json unreadable" in text and "S: 1 chunk (1 unreadable), 0 images so far" in text
+    assert "r-done: epoch 2 of 1 finished" in text and "left at" not in text.split("r-done")[1].split("\n")[0]
+    json.dumps(st, allow_nan=False)   # --json output is valid JSON (no NaN)
+
+
+def test_status_finds_the_run_log_of_a_staged_recipe(tmp_path):
+    _run_log(tmp_path / "ckpt" / "gan-k" / "warmup" / "run_log.json", {"epochs": {"1": {"seconds": 1.0}}})
+    _run_log(tmp_path / "ckpt" / "gan-k" / "gan" / "run_log.json",
+             {"epochs_planned": 3, "epochs": {"1": {"seconds": 2.0}, "2": {"seconds": 2.0}}})
+    import os
+    os.utime(tmp_path / "ckpt" / "gan-k" / "warmup" / "run_log.json", (1, 1))   # the older stage
     (run,) = cache.status(tmp_path)["in_training"]
-    assert run["stem"] == "r-1" and run["epochs_done"] == 0 and "no run_log.json" in run["note"]
+    assert run["stage"] == "gan" and run["epochs_done"] == 2 and run["epochs_planned"] == 3
+    assert "gan-k [gan]: epoch 2 of 3 finished, 4 s so far" in cache.format_status(cache.status(tmp_path))
 
 
 def test_status_of_a_missing_directory_names_the_argument(tmp_path):
-    with pytest.raises(ValueError, match=r"`cache_dir` '.*nope' is not a directory"):
+    with pytest.raises(ValueError, match=r"cache directory \(--cache-dir / `root`\) '.*nope' is not a directory"):
         cache.status(tmp_path / "nope")
 
 
 def test_cli_cache_command(tmp_path, capsys):
     from keras_restore import cli
 
-    (tmp_path / "models").mkdir()
-    assert cli.main(["cache", "--cache-dir", str(tmp_path)]) == 0
-    assert "models: 0 finished" in capsys.readouterr().out
+    assert cli.main(["cache", "--cache-dir", str(tmp_path)]) == 0   # an empty folder: every count 0
+    out = capsys.readouterr().out
+    assert "models: 0 finished" in out and "in training: 0" in out
     assert cli.main(["cache", "--cache-dir", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["root"] == str(tmp_path)
     assert cli.main(["cache", "--cache-dir", str(tmp_path / "missing")]) == 1

@@ -556,6 +556,16 @@ def test_markdown_columns_select_and_order(tmp_path):
         build.markdown_table(table, columns=["SPA"])
     with pytest.raises(ValueError, match="at least one column"):
         build.markdown_table(table, columns=[])
+    with pytest.raises(ValueError, match=r"`columns` names \['target'\] more than once"):
+        build.markdown_table(table, columns=["target", "PGD", "target"])
+
+
+def test_markdown_difference_column_can_be_named_in_ascii_and_empty_values_read_as_dash(tmp_path):
+    table = build.read_csv(write(tmp_path / "long.csv", DEMO_LONG))
+    label = "adaptive_restored_accuracy - restored_accuracy"   # the site's label has U+2212
+    assert build.markdown_table(table, columns=["target", label]).splitlines()[2] == "| M1 | -58.50 |"
+    t2 = build.read_csv(write(tmp_path / "e.csv", "target,FGSM,FGSM_paper\nM1,,99.0\n"))
+    assert build.markdown_table(t2).splitlines()[2] == "| M1 | - / 99.0 |"
 
 
 def test_markdown_escapes_pipes(tmp_path):
@@ -573,6 +583,8 @@ def test_report_markdown_cli(tmp_path, capsys):
     assert not (tmp_path / "site").exists()   # --markdown writes no site
     assert main(["--markdown", str(tmp_path / "missing.csv")]) == 1
     assert "missing.csv: file not found" in capsys.readouterr().err
+    assert main(["--markdown", str(csv_path), "--columns", " target , FGSM,"]) == 0   # spaces, a trailing comma
+    assert capsys.readouterr().out.splitlines()[1] == "| target | FGSM |"
     assert main(["--markdown", str(csv_path), "--columns", "target,nope"]) == 1
     assert "`columns` ['nope'] not in t.csv" in capsys.readouterr().err
     assert main(["--results", str(tmp_path), "--columns", "target"]) == 2

@@ -1,8 +1,9 @@
 """``keras-restore``: the package's command line.
 
 Subcommands: ``models``, ``train``, ``attack``, ``restore``, ``evaluate``, ``reproduce TABLE``,
-``export``, ``cache`` (a table cache's progress), ``report`` (the results site, or ``--markdown``). Each has ``--help``. Failures print one line (``keras-restore: error: …``) and exit
-with status 1; ``--debug`` shows the traceback instead.
+``export``, ``cache`` (a table cache's progress), ``report`` (the results site, or ``--markdown``).
+Each has ``--help``. Failures print one line (``keras-restore: error: …``) and exit with status 1;
+``--debug`` shows the traceback instead.
 
 Image files are ``.npz`` archives holding ``x`` (float images in [0, 1], NHWC) and optionally
 ``y`` (integer labels). A MODEL argument is a registry name (shipped in ``saved_models/``) or a

@@ -96,6 +96,14 @@ def save_npz(path, **arrays) -> Path:
     return _replace(path, lambda f: np.savez_compressed(f, **arrays))
 
 
+def load_json(path):
+    """A JSON file's value; a missing or corrupt one is treated as absent (None)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def load_npz(path) -> dict | None:
     """Load a cache file; a corrupt one is treated as absent (it will be regenerated)."""
     try:

@@ -12,9 +12,14 @@ Kinds: ``models`` (a Keras model, ``.keras``) and ``attacks`` / ``pairs`` (dicts
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import time
+import zipfile
 from pathlib import Path
+
+import numpy as np
 
 from keras_restore import io
 
@@ -81,27 +86,13 @@ _CHUNK = re.compile(r"^(?P<set>.+)-chunk(?P<index>\d+)$")
 RUN_LOG = "run_log.json"   # training.RunLog.FILE (not imported: reading a cache's status loads no Keras)
 
 
-def _json(path: Path):
-    """The file's JSON, or None when it is missing or unreadable."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _number(v):
     """``v`` if it is a finite number, else None (run logs and records are read as they are found)."""
-    import math
-
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
 
 
 def _npz_rows(path: Path) -> int | None:
     """The first array's length in an ``.npz``, read from its header alone (None if unreadable)."""
-    import zipfile
-
-    import numpy as np
-
     try:
         with zipfile.ZipFile(path) as z:
             names = [n for n in z.namelist() if n.endswith(".npy")]
@@ -129,7 +120,7 @@ def _training(ckpt: Path, now: float) -> dict:
     path = logs[-1]
     entry["stage"] = str(path.parent.relative_to(ckpt)) if path.parent != ckpt else None
     entry["age_seconds"] = round(max(0.0, now - path.stat().st_mtime), 1)
-    log = _json(path)
+    log = io.load_json(path)
     if not isinstance(log, dict):
         entry["note"] = f"{RUN_LOG} unreadable"
         return entry
@@ -155,8 +146,6 @@ def status(root) -> dict:
     ``partial_attack_sets`` (a paper-scale set made 1,000 images at a time: the chunks finished so
     far). Checkpoints that a script keeps elsewhere (``models/<stem>.backup``) are not seen.
     Raises ``ValueError`` if ``root`` is not a directory."""
-    import time
-
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"cache directory (--cache-dir / `root`) {str(root)!r} is not a directory (expected a "
@@ -167,7 +156,7 @@ def status(root) -> dict:
     for path in sorted((root / "models").glob("*.keras")):
         if path.name.startswith("."):   # a save in progress, or one cut off (io.save_model_atomic)
             continue
-        record = _json(path.with_suffix(".json"))
+        record = io.load_json(path.with_suffix(".json"))
         record = record if isinstance(record, dict) else {}
         config = record.get("config") if isinstance(record.get("config"), dict) else {}
         epochs = _number(config.get("epochs"))

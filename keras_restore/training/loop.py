@@ -26,7 +26,6 @@ see :class:`keras_restore.training.recipes.PixelLoss`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,12 +310,7 @@ class _BackupFile(keras.callbacks.Callback):
     def _read(self):
         """The file's JSON, or None when there is none or it is corrupt (the callback then starts over)."""
         path = self._path()
-        if path is None or not path.exists():
-            return None
-        try:
-            return json.loads(path.read_text())
-        except (ValueError, OSError):
-            return None
+        return None if path is None else io.load_json(path)
 
     def _write(self, obj):
         path = self._path()

@@ -60,3 +60,13 @@ def test_merge_csv_needs_the_key(tmp_path):
     io.write_csv(tmp_path / "n.csv", [{"name": "a"}])
     with pytest.raises(ValueError, match="has no 'model' column"):
         io.merge_csv(tmp_path / "n.csv", [{"model": "a"}], key="model")
+
+
+def test_load_json_treats_missing_and_corrupt_files_as_absent(tmp_path):
+    from keras_restore import io as base_io
+
+    assert base_io.load_json(tmp_path / "none.json") is None
+    (tmp_path / "bad.json").write_text("{not json")
+    assert base_io.load_json(tmp_path / "bad.json") is None
+    (tmp_path / "ok.json").write_text('{"a": [1, 2]}')
+    assert base_io.load_json(tmp_path / "ok.json") == {"a": [1, 2]}

@@ -20,7 +20,8 @@
 #     mixed_bfloat16 (pipeline/cifar_targets.EPOCHS; reproduce/cifar10_targets.py --ship: each into saved_models/,
 #     unless less accurate than the one shipped);
 #  2. Table 5 at --retrain: 50,000 pairs (the 12 target x attack sets, 1,000 images per cached chunk)
-#     and the Table 2 restorer 20 epochs; then the attack-balanced variant on the same pairs;
+#     and the Table 2 restorer 20 epochs; then the attack-balanced variant and the CRU-Net-layout ablation
+#     (table5_cifar10_crunet_layout.py, shipped) on the same pairs;
 #  3. Table 7 at --retrain (VGG19 and ResNet-20 from step 1, trained here if step 1 was not run; Table 5's restorer),
 #     then ResNet-20 shipped if better;
 #  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): Tables 3 and 5, both shipped;
@@ -56,6 +57,8 @@ for s in $STEPS; do
         2)
             step python reproduce/table5_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
             step python reproduce/table5_cifar10_balanced.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            # the architecture ablation: the CRU-Net layout on the same pairs, recipe and budget (5 MB: shipped)
+            step python reproduce/table5_cifar10_crunet_layout.py --retrain --precision mixed_bfloat16 --data-dir "$DATA" --ship
             ;;
         3)
             step python reproduce/table7_transfer_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"

@@ -84,6 +84,11 @@ MODELS: dict[str, ModelSpec] = {
                   dataset="cifar10", kind="restorer", table="Table 2 (+ output Clip), attack-balanced loss",
                   not_shipped="its .keras file is 78.8 MB (19.7 M parameters), over the 30 MB limit of a shipped "
                               "file: table5_cifar10_balanced.py trains it (cached)"),
+        # issue 21's architecture ablation (ours, not in a paper): the CRU-Net layout (papers/001: U-Net levels,
+        # de-noising blocks, skip connections, output = input + residual) in the Table 2 restorer's place,
+        # trained on Table 5's pairs by Table 5's recipe and budget (table5_cifar10_crunet_layout.py).
+        ModelSpec("restorer_cifar10_crunet_layout", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 5 ablation (ours): CRU-Net layout, Table 2 restorer's recipe and pairs"),
         # Transfer targets of Table 6 (MNIST).
         ModelSpec("lenet5", classifiers.lenet5, table="Table 6", reported={}),
         ModelSpec("alexnet_mnist", classifiers.alexnet_mnist, table="Table 6", reported={}),

@@ -105,3 +105,21 @@ def test_balanced_variant_is_table5_with_its_own_restorer_and_recipe():
     assert models.get_spec("restorer_cifar10_balanced").not_shipped   # 78.8 MB: trained by the script
     for scale in ("default", "retrain"):
         assert get_scale(scale, bal) == get_scale(scale, t5)
+
+
+def test_crunet_layout_ablation_is_table5_with_only_the_restorer_layout_changed():
+    t5, abl = TABLES["table5_cifar10"], TABLES["table5_cifar10_crunet_layout"]
+    assert (abl.targets, abl.columns, abl.paper, abl.dataset, abl.eval_images) == \
+        (t5.targets, t5.columns, t5.paper, t5.dataset, t5.eval_images)
+    # same recipe as Table 5 (the defense's own: pixel MSE), only another restorer name -> another layout
+    assert {(r.restorer, r.recipe, r.defense) for r in abl.rows.values()} == \
+        {("restorer_cifar10_crunet_layout", None, "deep_image_restoration")}
+    assert all(abl.owns_restorer(label) for label in abl.rows)
+    for scale in ("quick", "default", "retrain", "paper"):
+        assert get_scale(scale, abl) == get_scale(scale, t5)
+    from keras_restore import models
+
+    spec = models.get_spec("restorer_cifar10_crunet_layout")
+    assert spec.kind == "restorer" and spec.dataset == "cifar10" and not spec.not_shipped
+    assert spec.builder is models.get_spec("crunet_cifar10").builder is not models.get_spec("restorer_cifar10").builder
+    assert models.build("restorer_cifar10_crunet_layout").count_params() == 1_233_619

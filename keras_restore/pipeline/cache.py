@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import statistics
 import time
 import zipfile
 from pathlib import Path
@@ -84,6 +85,7 @@ class Cache:
 
 _CHUNK = re.compile(r"^(?P<set>.+)-chunk(?P<index>\d+)$")
 RUN_LOG = "run_log.json"   # training.RunLog.FILE (not imported: reading a cache's status loads no Keras)
+PACE_EPOCHS = 5            # a model in training: its ETA from the median seconds of its last epochs
 
 
 def _number(v):
@@ -113,7 +115,8 @@ def _training(ckpt: Path, now: float) -> dict:
     their seconds, the last epoch's metrics and how long ago the log was written."""
     logs = sorted(ckpt.rglob(RUN_LOG), key=lambda p: p.stat().st_mtime)
     entry = {"stem": ckpt.name, "stage": None, "epochs_done": 0, "epochs_planned": None, "attempts": None,
-             "seconds": 0.0, "last_epoch_seconds": None, "last": {}, "age_seconds": None}
+             "seconds": 0.0, "last_epoch_seconds": None, "median_epoch_seconds": None, "pace_epochs": 0,
+             "last": {}, "age_seconds": None}
     if not logs:
         entry["note"] = f"no {RUN_LOG}: started before RunLog existed, or not a fit() run"
         return entry
@@ -129,10 +132,15 @@ def _training(ckpt: Path, now: float) -> dict:
     done = sorted(epochs)
     planned = _number(log.get("epochs_planned"))
     last = epochs[done[-1]] if done else {}
+    # The pace of the last PACE_EPOCHS epochs by their median: one epoch that a pause (SIGSTOP while a
+    # test suite runs) or a neighbour stretched does not move it.
+    recent = [x for x in (_number(epochs[e].get("seconds")) for e in done[-PACE_EPOCHS:]) if x is not None]
     entry.update(epochs_done=done[-1] if done else 0, epochs_planned=int(planned) if planned else None,
                  attempts=_number(log.get("attempts")),
                  seconds=round(sum(_number(epochs[e].get("seconds")) or 0.0 for e in done), 1),
                  last_epoch_seconds=_number(last.get("seconds")),
+                 median_epoch_seconds=round(statistics.median(recent), 1) if recent else None,
+                 pace_epochs=len(recent),
                  last={k: _number(v) for k, v in last.items() if k != "seconds"})
     return entry
 
@@ -220,8 +228,9 @@ def format_status(st: dict) -> str:
                 + (f", last epoch {t['last_epoch_seconds']:,.0f} s" if t.get("last_epoch_seconds") is not None else "")
                 + (f"; {metrics}" if metrics else ""))
         left = (t["epochs_planned"] or 0) - t["epochs_done"]
-        if t.get("epochs_planned") and t["epochs_done"] and t.get("last_epoch_seconds") and left > 0:
-            line += f"; ~{left * float(t['last_epoch_seconds']) / 3600:.1f} h left at the last epoch's pace"
+        if t.get("epochs_planned") and t["epochs_done"] and t.get("median_epoch_seconds") and left > 0:
+            line += (f"; ~{left * float(t['median_epoch_seconds']) / 3600:.1f} h left at the median pace of the last "
+                     f"{_plural(t['pace_epochs'], 'epoch')} ({t['median_epoch_seconds']:,.0f} s)")
         if t.get("age_seconds") is not None:
             line += f" (log written {_age(t['age_seconds'])} ago)"
         lines.append(line)

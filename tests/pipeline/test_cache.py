@@ -81,7 +81,7 @@ def test_status_lists_finished_models_runs_in_training_and_partial_attack_sets(t
     text = cache.format_status(st)
     assert "models: 1 finished" in text and "m-abc  0.0 MB  (5 epochs, 12 s, float32)" in text
     assert "restorer-k3: epoch 1 of 3 finished" in text and "over 1 attempt," in text
-    assert "h left at the last epoch's pace" in text and "(log written 0 min ago)" in text
+    assert "h left at the median pace of the last 1 epoch (" in text and "(log written 0 min ago)" in text
     assert "T-train-pairs-cw-k2: 2 chunks, 10 images so far" in text
     assert "attack sets: 1 finished, 7 images" in text
 
@@ -147,3 +147,14 @@ def test_cli_cache_command(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["root"] == str(tmp_path)
     assert cli.main(["cache", "--cache-dir", str(tmp_path / "missing")]) == 1
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_eta_uses_the_median_pace_so_one_paused_epoch_does_not_move_it(tmp_path):
+    seconds = {1: 100.0, 2: 110.0, 3: 2300.0, 4: 105.0, 5: 2265.0, 6: 108.0}   # epochs 3, 5: paused runs
+    _run_log(tmp_path / "ckpt" / "resnet-k" / "run_log.json",
+             {"epochs_planned": 100, "attempts": 2,
+              "epochs": {str(e): {"seconds": s, "val_accuracy": 0.8} for e, s in seconds.items()}})
+    (run,) = cache.status(tmp_path)["in_training"]
+    assert run["median_epoch_seconds"] == 110.0 and run["pace_epochs"] == 5 and run["last_epoch_seconds"] == 108.0
+    text = cache.format_status(cache.status(tmp_path))
+    assert "~2.9 h left at the median pace of the last 5 epochs (110 s)" in text   # 94 x 110 s

@@ -29,7 +29,9 @@ image_reconstruction (papers/002: ``edsr_mnist`` -> M1), bana_recovery (papers/0
 ``bana_image_e128_cifar10`` -> ``inception_v3_cifar10``), magnet (its reformer ``magnet_mnist_reformer`` ->
 M1), gan_denoiser (papers/004: ``gan_denoiser_mnist`` -> M1), ape_gan (Jin et al. 2019: ``ape_gan_mnist``
 -> M1) and defense_gan (Samangouei et al. 2018: the generator ``defense_gan_mnist``, its projection at
-L 50 x R 2, BPDA identity gradient, -> M1). A row whose model is not shipped is skipped (every skipped row is logged and recorded in
+L 50 x R 2, BPDA identity gradient, -> M1); on CIFAR-10 the same four baselines of papers/000 Table 9
+(``magnet_cifar10_reformer``, ``gan_denoiser_cifar10``, ``ape_gan_cifar10``, ``defense_gan_cifar10``) ->
+DenseNet121, and its FGSM-trained copy ``densenet121_cifar10_fgsm_at`` (not shipped, so skipped). A row whose model is not shipped is skipped (every skipped row is logged and recorded in
 the meta's ``skipped``). ``paper_claim`` is the registry's
 ``DEFENSES[name].reported[dataset]["value"]``, with its metric in ``paper_claim_metric`` (for
 papers/000 a *success rate*, restored / original accuracy, not an accuracy).
@@ -43,8 +45,8 @@ AutoAttack's standard settings on 500 images would take over two hours for that 
   stage of every row runs; the numbers are not results.
 * default (``SCALES["default"]``): AutoAttack's standard settings (100 iterations, 1 restart, 9
   target classes) on the last 500 MNIST / 200 CIFAR-10 test images for the bare classifiers and
-  feature squeezing; the four restorer rows use 100 images and 50 iterations, their masking checks
-  the first 50 of them. Every cut is in the meta and in each row's ``n_images`` / ``n_iter``.
+  feature squeezing; the restorer rows (on CIFAR-10 every defended row but feature squeezing: DenseNet121
+  dominates their cost) use 100 images and 50 iterations, their masking checks the first 50 of them. Every cut is in the meta and in each row's ``n_images`` / ``n_iter``.
 
 Outputs in ``reproduce/results/`` (``reproduce/results/quick/`` for ``--quick``):
 ``adaptive_robustness.csv`` (the leaderboard), ``adaptive_robustness.meta.json`` (scale, seed,
@@ -105,6 +107,14 @@ ROWS = (
     Row("deep_image_restoration", "cifar10", "densenet121_cifar10", "restorer_cifar10"),
     Row("crunet", "cifar10", "densenet121_cifar10", "crunet_cifar10_dnet"),
     Row("feature_squeezing", "cifar10", "densenet121_cifar10", None),
+    # The CIFAR-10 baselines of papers/000 Table 9 (reproduce/table9_cifar10_baselines.py), in front of the same
+    # DenseNet121: MagNet's reformer, papers/004's denoiser, APE-GAN, Defense-GAN (BPDA through its projection)
+    # and the FGSM-trained copy (not shipped: 29.7 MB and the folder cap; skipped, Table 9 refits it).
+    Row("magnet", "cifar10", "densenet121_cifar10", "magnet_cifar10_reformer"),
+    Row("gan_denoiser", "cifar10", "densenet121_cifar10", "gan_denoiser_cifar10"),
+    Row("ape_gan", "cifar10", "densenet121_cifar10", "ape_gan_cifar10"),
+    Row("defense_gan", "cifar10", "densenet121_cifar10", "defense_gan_cifar10"),
+    Row("fgsm_adversarial_training", "cifar10", "densenet121_cifar10", "densenet121_cifar10_fgsm_at"),
     # papers/003: the E_max 128 image-reconstruction generator -> Inception-v3 (skipped until both ship).
     Row("none", "cifar10", "inception_v3_cifar10", None),
     Row("bana_recovery", "cifar10", "inception_v3_cifar10", "bana_image_e128_cifar10"),
@@ -118,8 +128,12 @@ EPS_SOURCE = ("eps of the papers' PGD: MNIST 0.3 (papers/000 Table 4, papers/001
 # project's 2-core CPU with another job on one core (input gradients per second, batch 50):
 # M1 1150, feature squeezing -> M1 790, DenseNet121 70, crunet_mnist_anet -> A-Net 30,
 # restorer_cifar10 -> DenseNet121 19, crunet_cifar10_dnet -> DenseNet121 17, restorer_mnist -> M1 12.
+# On CIFAR-10 every defense sits in front of DenseNet121 (70 input gradients per second alone), so the light
+# generators (MagNet's reformer, papers/004's denoiser, APE-GAN) cost about what a restorer row does: the same cut.
 _RESTORER_ROWS = (("deep_image_restoration", "mnist"), ("crunet", "mnist"), ("deep_image_restoration", "cifar10"),
-                  ("crunet", "cifar10"), ("image_reconstruction", "mnist"), ("bana_recovery", "cifar10"))
+                  ("crunet", "cifar10"), ("image_reconstruction", "mnist"), ("bana_recovery", "cifar10"),
+                  ("magnet", "cifar10"), ("gan_denoiser", "cifar10"), ("ape_gan", "cifar10"),
+                  ("fgsm_adversarial_training", "cifar10"))
 # Defense-GAN (Samangouei et al. 2018): every forward pass through the defense is a projection of L
 # momentum steps from R starts (their MNIST setting 200 x 10: ~2.4 s per image here, 2,000 generator
 # passes), and every attack iteration needs one. ``defense_options`` go to its builder (and, through
@@ -127,6 +141,7 @@ _RESTORER_ROWS = (("deep_image_restoration", "mnist"), ("crunet", "mnist"), ("de
 # image; papers/004 Table 2's setting here), L 5 x R 1 in the smoke run. The BPDA identity gradient is
 # declared by the projection layer (keras_restore.defenses.defense_gan).
 _DEFENSE_GAN = ("defense_gan", "mnist")
+_DEFENSE_GAN_CIFAR = ("defense_gan", "cifar10")   # the same cut, in front of DenseNet121
 # papers/004's denoiser and APE-GAN (0.15 M parameters, ~25 s for 100 images x 50 iterations with the
 # masking checks) run at AutoAttack's standard settings like the bare classifiers (no entry above).
 SCALES = {
@@ -140,13 +155,15 @@ SCALES = {
                             curve_n_iter=5, check_images=10, eps_grid=(0.0, 8 / 255, 32 / 255)),
         },
         "rows": {**{k: dict(n_images=20 if k[1] == "mnist" else 10) for k in _RESTORER_ROWS},
-                 _DEFENSE_GAN: dict(n_images=10, check_images=5, defense_options={"L": 5, "R": 1})},
+                 **{k: dict(n_images=10, check_images=5, defense_options={"L": 5, "R": 1})
+                    for k in (_DEFENSE_GAN, _DEFENSE_GAN_CIFAR)}},
     },
     "default": {
         "note": "AutoAttack's standard settings (100 iterations, 1 restart, 9 target classes) on the last 500 MNIST "
-                "/ 200 CIFAR-10 test images for the bare classifiers and feature squeezing. The four rows with a "
-                "restorer network (12-30 input gradients per second here, against 70-1,150 without) use 100 images "
-                "and 50 iterations (the fallback planned for slow CIFAR-10 rows, applied to every restorer row): at the "
+                "/ 200 CIFAR-10 test images for the bare classifiers and feature squeezing. The rows with a "
+                "restorer network, and on CIFAR-10 every defended row (12-30 input gradients per second here, against "
+                "70-1,150 without) use 100 images and 50 iterations (the fallback planned for slow CIFAR-10 rows, "
+                "applied to every restorer row): at the "
                 "standard settings restorer_mnist -> M1 alone would take over two hours on this CPU. Their masking "
                 "checks use the first 50 of those images. Eps curves: 25 APGD-CE iterations per point. Defense-GAN "
                 "(a projection of L x R generator steps in every forward pass): L 50 x R 2, 50 images, 20 "
@@ -163,8 +180,8 @@ SCALES = {
                  ("image_reconstruction", "mnist"): dict(n_images=50, n_iter=30, n_target_classes=3, check_images=20),
                  # Defense-GAN at L 50 x R 2 (~0.3 s per image and attack iteration): 50 images, 20 iterations,
                  # 1 APGD-T class, checks on the first 20 (~30 min here).
-                 _DEFENSE_GAN: dict(n_images=50, n_iter=20, n_target_classes=1, check_images=20, curve_n_iter=10,
-                                    defense_options={"L": 50, "R": 2})},
+                 **{k: dict(n_images=50, n_iter=20, n_target_classes=1, check_images=20, curve_n_iter=10,
+                            defense_options={"L": 50, "R": 2}) for k in (_DEFENSE_GAN, _DEFENSE_GAN_CIFAR)}},
     },
 }
 

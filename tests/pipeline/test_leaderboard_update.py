@@ -64,3 +64,18 @@ def test_defense_gan_row_options_reach_the_builder(board):
         config = defense.describe()["preprocessing"][0]["config"]
         assert (config["L"], config["R"]) == (L, R) and defense.gradients()["defense_gan_projection"] == "bpda"
     assert "defense_options" not in board.settings("default", board.ROWS[0])
+
+
+def test_every_table9_defense_has_a_leaderboard_row_with_its_cut(board):
+    # papers/000 Table 9's CIFAR-10 comparison: each of its defenses (with the same model) is attacked
+    # adaptively in the leaderboard, in front of the same DenseNet121.
+    from keras_restore.pipeline import TABLES
+
+    rows = {(r.defense, r.restorer) for r in board.ROWS if r.dataset == "cifar10" and r.classifier == "densenet121_cifar10"}
+    table9 = {(r.defense, r.restorer) for r in TABLES["table9_cifar10_baselines"].rows.values()}
+    assert table9 <= rows, table9 - rows
+    cuts = board.SCALES["default"]["rows"]
+    assert cuts[("magnet", "cifar10")] == cuts[("deep_image_restoration", "cifar10")] == \
+        {"n_images": 100, "n_iter": 50, "check_images": 50}
+    assert cuts[("defense_gan", "cifar10")]["defense_options"] == {"L": 50, "R": 2}
+    assert board.SCALES["quick"]["rows"][("defense_gan", "cifar10")]["defense_options"] == {"L": 5, "R": 1}

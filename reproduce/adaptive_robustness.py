@@ -142,6 +142,9 @@ _RESTORER_ROWS = (("deep_image_restoration", "mnist"), ("crunet", "mnist"), ("de
 # declared by the projection layer (keras_restore.defenses.defense_gan).
 _DEFENSE_GAN = ("defense_gan", "mnist")
 _DEFENSE_GAN_CIFAR = ("defense_gan", "cifar10")   # the same cut, in front of DenseNet121
+# MagNet on CIFAR-10 is its reformer alone, as in papers/000 Table 9 (no detectors are trained for CIFAR-10).
+_MAGNET_CIFAR = ("magnet", "cifar10")
+_MAGNET_CIFAR_OPTIONS = {"defense_options": {"detector": False}}
 # papers/004's denoiser and APE-GAN (0.15 M parameters, ~25 s for 100 images x 50 iterations with the
 # masking checks) run at AutoAttack's standard settings like the bare classifiers (no entry above).
 SCALES = {
@@ -154,7 +157,8 @@ SCALES = {
             "cifar10": dict(n_images=20, n_iter=10, n_target_classes=3, pgd={"nb_iter": 5, "eps_iter": 2 / 255},
                             curve_n_iter=5, check_images=10, eps_grid=(0.0, 8 / 255, 32 / 255)),
         },
-        "rows": {**{k: dict(n_images=20 if k[1] == "mnist" else 10) for k in _RESTORER_ROWS},
+        "rows": {**{k: dict(n_images=20 if k[1] == "mnist" else 10, **(_MAGNET_CIFAR_OPTIONS if k == _MAGNET_CIFAR else {}))
+                    for k in _RESTORER_ROWS},
                  **{k: dict(n_images=10, check_images=5, defense_options={"L": 5, "R": 1})
                     for k in (_DEFENSE_GAN, _DEFENSE_GAN_CIFAR)}},
     },
@@ -174,7 +178,8 @@ SCALES = {
             "cifar10": dict(n_images=200, n_iter=100, n_target_classes=9, pgd={}, curve_n_iter=25, check_images=None,
                             eps_grid=None),
         },
-        "rows": {**{k: dict(n_images=100, n_iter=50, check_images=50) for k in _RESTORER_ROWS},
+        "rows": {**{k: dict(n_images=100, n_iter=50, check_images=50,
+                            **(_MAGNET_CIFAR_OPTIONS if k == _MAGNET_CIFAR else {})) for k in _RESTORER_ROWS},
                  # papers/002's EDSR costs 1.9 GFLOP per 28x28 image forward (~26 input gradients per second
                  # through it and M1 here): half the images, 30 iterations and 3 APGD-T classes.
                  ("image_reconstruction", "mnist"): dict(n_images=50, n_iter=30, n_target_classes=3, check_images=20),

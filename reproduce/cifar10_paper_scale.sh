@@ -59,6 +59,8 @@ for s in $STEPS; do
             step python reproduce/table5_cifar10_balanced.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
             # the architecture ablation: the CRU-Net layout on the same pairs, recipe and budget (5 MB: shipped)
             step python reproduce/table5_cifar10_crunet_layout.py --retrain --precision mixed_bfloat16 --data-dir "$DATA" --ship
+            # the three side by side (reads their results: seconds)
+            step python reproduce/table5_cifar10_variants.py
             ;;
         3)
             step python reproduce/table7_transfer_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"

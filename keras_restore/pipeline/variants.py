@@ -44,11 +44,13 @@ CLEAN = "clean through restorer"
 ADAPTIVE = "PGD adaptive"
 # The fields of a run's .meta.json that must agree for two runs to be compared.
 _SAME = ("seed", "columns")
+# Scale fields that may differ between comparable runs (prose, not a setting).
+_SCALE_FREE = ("note",)
 
 
 def _need(value, what: str, path: Path):
     if value is None:
-        raise ValueError(f"{path}: has no {what}; expected a table run's output (rerun the table's script).")
+        raise ValueError(f"{path}: has no {what}; expected a table run's metadata (rerun the table's script).")
     return value
 
 
@@ -71,30 +73,63 @@ def read_run(results_dir: Path, table: str) -> dict | None:
         raise ValueError(f"{meta_path}: missing or not a JSON object; it is written with {wide.name} by the same "
                          f"run (rerun reproduce/{table}.py).")
     loss_path = results_dir / f"{table}_loss.csv"
-    return {"rows": {r["target"]: r for r in io.read_csv(wide)}, "meta": meta,
-            "loss": io.read_csv(loss_path) if loss_path.exists() else [], "path": wide}
+    rows = io.read_csv(wide)
+    if not rows or "target" not in rows[0]:
+        raise ValueError(f"{wide}: expected a table run's CSV with a 'target' column and one row per target, got "
+                         f"columns {list(rows[0]) if rows else []} (rerun reproduce/{table}.py).")
+    return {"rows": {r["target"]: r for r in rows}, "meta": meta,
+            "loss": io.read_csv(loss_path) if loss_path.exists() else [], "path": wide, "meta_path": meta_path}
 
 
 def _identity(run: dict) -> dict:
-    """What must agree between the runs compared (scale, seed, columns, targets, training pairs)."""
-    meta, path = run["meta"], run["path"]
+    """What must agree between the runs compared: scale (its settings, not its note), seed, columns, the
+    targets (their files' sha256 where recorded), the training pairs per target and attack, and the
+    restorer's training config (epochs, batch, learning rate, precision, seed). The restorer's layout and
+    loss may differ: that is what the variants vary."""
+    meta, path = run["meta"], run["meta_path"]
     scale = _need(meta.get("scale"), "'scale'", path)
-    restorer = meta.get("restorer") or {}
+    restorer = meta.get("restorer") if isinstance(meta.get("restorer"), dict) else {}
     pairs = {k: (v or {}).get("n") for k, v in (restorer.get("pairs") or {}).items()}
-    return {"scale": scale.get("name") if isinstance(scale, dict) else scale,
-            **{k: meta.get(k) for k in _SAME}, "targets": sorted(run["rows"]), "pairs": pairs}
+    targets = meta.get("targets") if isinstance(meta.get("targets"), dict) else {}
+    return {"scale": ({k: v for k, v in scale.items() if k not in _SCALE_FREE} if isinstance(scale, dict)
+                      else {"name": scale}),
+            **{k: meta.get(k) for k in _SAME},
+            "targets": {t: (targets.get(t) or {}).get("sha256") for t in sorted(run["rows"])},
+            "pairs": pairs, "restorer_config": restorer.get("config") or {}}
 
 
-def held_out_mse(run: dict) -> dict:
-    """attack -> (held-out MSE of the kept epoch, the identity's MSE on the same pairs) from ``_loss.csv``."""
+def _mismatch(a: dict, b: dict) -> dict:
+    """The fields of two identities that differ (``field`` or ``field.key`` -> the two values). The
+    settings dicts (scale, restorer config) are compared on the keys both have (a field added to a
+    config later does not make older runs incomparable); targets and pairs must match as wholes."""
     out = {}
-    rows = [r for r in run["loss"] if r.get("split") == "val"]
-    kept = {r.get("kept_epoch") for r in rows} - {None, ""}
-    epoch = str(next(iter(kept))) if len(kept) == 1 else max((r["epoch"] for r in rows), key=int, default=None)
-    for r in rows:
-        if r["epoch"] == epoch:
-            out[r["attack"]] = (_number(r["mse"]), _number(r.get("no_restoration_mse")))
+    for k in a:
+        x, y = a[k], b.get(k)
+        if isinstance(x, dict) and isinstance(y, dict):
+            keys = x.keys() & y.keys() if k not in ("targets", "pairs") else x.keys() | y.keys()
+            out.update({f"{k}.{f}": (x.get(f), y.get(f)) for f in sorted(keys, key=str) if x.get(f) != y.get(f)})
+        elif x != y:
+            out[k] = (x, y)
     return out
+
+
+def held_out_mse(run: dict) -> tuple[int | None, dict]:
+    """(epoch, attack -> (held-out MSE, the identity's MSE on the same pairs)) from ``_loss.csv``: the kept
+    epoch (the weights the run evaluated), or the last one when the file does not record it."""
+    out = {}
+    rows = [r for r in run["loss"] if r.get("split") == "val" and str(r.get("epoch", "")).isdigit()]
+    epochs = {int(r["epoch"]) for r in rows}
+    kept = {int(r["kept_epoch"]) for r in rows if str(r.get("kept_epoch", "")).isdigit()}
+    epoch = next(iter(kept)) if len(kept) == 1 and kept <= epochs else max(epochs, default=None)
+    for r in rows:
+        if int(r["epoch"]) == epoch:
+            out[r["attack"]] = (_number(r.get("mse")), _number(r.get("no_restoration_mse")))
+    return epoch, out
+
+
+def _sig(x, digits=4):
+    """A float to ``digits`` significant figures, as text (the CSV writer would round 0.0586 to 0.06)."""
+    return None if x is None else f"{x:.{digits}g}"
 
 
 def _diff(a, b):
@@ -125,8 +160,7 @@ def compare(results_dir, name: str = "table5_cifar10_variants") -> dict:
         raise ValueError(f"The base run of {name!r} is missing: {missing[base.key]}.")
     ident = _identity(runs[base.key])
     for key, run in runs.items():
-        other = _identity(run)
-        diff = {k: (ident[k], other[k]) for k in ident if other[k] != ident[k]}
+        diff = _mismatch(ident, _identity(run))
         if diff:
             raise ValueError(f"{run['path']} is not comparable with {runs[base.key]['path']}: "
                              + "; ".join(f"{k} {a!r} vs {b!r}" for k, (a, b) in diff.items())
@@ -134,7 +168,7 @@ def compare(results_dir, name: str = "table5_cifar10_variants") -> dict:
     present = [v for v in (base, *others) if v.key in runs]
     columns = list(ident["columns"] or [])
     rows = []
-    for target in ident["targets"]:
+    for target in sorted(ident["targets"]):
         base_row = runs[base.key]["rows"][target]
         metrics = [(c, c, _number(base_row.get(f"{c}_paper"))) for c in columns]
         metrics += [(CLEAN, None, None), (ADAPTIVE, "PGD_adaptive_acc", None)]
@@ -155,16 +189,19 @@ def compare(results_dir, name: str = "table5_cifar10_variants") -> dict:
             rows.append(row)
     mse_rows = []
     for v in present:
-        for attack, (mse, identity) in sorted(held_out_mse(runs[v.key]).items()):
-            mse_rows.append({"variant": v.key, "attack": attack, "held_out_mse": mse, "identity_mse": identity,
-                             "mse_over_identity": None if not mse or not identity else round(mse / identity, 4)})
+        epoch, per_attack = held_out_mse(runs[v.key])
+        for attack, (mse, identity) in sorted(per_attack.items()):
+            mse_rows.append({"variant": v.key, "attack": attack, "epoch": epoch, "held_out_mse": _sig(mse),
+                             "identity_mse": _sig(identity),
+                             "mse_over_identity": None if not mse or not identity else _sig(mse / identity)})
     meta = {
         "table": name, "title": f"{base.table} beside its variants (same targets, pairs, images, budget, seed)",
-        "paper": runs[base.key]["meta"].get("paper"), "scale": ident["scale"], "seed": ident["seed"],
+        "paper": runs[base.key]["meta"].get("paper"), "scale": ident["scale"].get("name"), "seed": ident["seed"],
         "variants": {v.key: {"table": v.table, "change": v.change,
                              **({"source": str(runs[v.key]["path"]),
                                  "restorer": (runs[v.key]["meta"].get("restorer") or {}).get("name"),
                                  "restorer_seconds": (runs[v.key]["meta"].get("restorer") or {}).get("seconds"),
+                                 "restorer_resumed": (runs[v.key]["meta"].get("restorer") or {}).get("resumed"),
                                  "kept_epoch": (runs[v.key]["meta"].get("restorer") or {}).get("kept_epoch"),
                                  "precision": runs[v.key]["meta"].get("precision")}
                                 if v.key in runs else {"missing": missing[v.key]})}
@@ -183,13 +220,14 @@ def compare(results_dir, name: str = "table5_cifar10_variants") -> dict:
 def write(results_dir, out_dir=None, name: str = "table5_cifar10_variants") -> dict:
     """:func:`compare`, written as ``<name>.csv``, ``<name>_mse.csv`` and ``<name>.meta.json`` (atomically)."""
     out_dir = Path(out_dir or results_dir)
-    res = compare(results_dir, name)
+    res = compare(results_dir, name)   # everything is read and checked before anything is written
     io.write_csv(out_dir / f"{name}.csv", res["rows"])
-    io.write_csv(out_dir / f"{name}_mse.csv", res["mse_rows"])
     io.write_json(out_dir / f"{name}.meta.json", res["meta"])
-    # its own metadata, so that the results site puts it on the same paper's page
-    io.write_json(out_dir / f"{name}_mse.meta.json",
-                  {**{k: res["meta"][k] for k in ("paper", "scale", "seed", "variants")}, "table": f"{name}_mse",
-                   "title": f"{res['meta']['title']}: held-out restoration MSE against the identity's",
-                   "metric_definitions": {k: res["meta"]["metric_definitions"][k] for k in ("mse_over_identity",)}})
+    if res["mse_rows"]:   # none when no run kept its _loss.csv
+        io.write_csv(out_dir / f"{name}_mse.csv", res["mse_rows"])
+        # its own metadata, so that the results site puts it on the same paper's page
+        io.write_json(out_dir / f"{name}_mse.meta.json",
+                      {**{k: res["meta"][k] for k in ("paper", "scale", "seed", "variants")}, "table": f"{name}_mse",
+                       "title": f"{res['meta']['title']}: held-out restoration MSE against the identity's",
+                       "metric_definitions": {k: res["meta"]["metric_definitions"][k] for k in ("mse_over_identity",)}})
     return res

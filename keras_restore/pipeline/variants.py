@@ -15,11 +15,11 @@ that makes it, never filled in.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from keras_restore import io
+from keras_restore.site.build import CsvTable, loss_summary, parse_number   # the site's CSV readers
 
 
 @dataclass(frozen=True)
@@ -52,14 +52,6 @@ def _need(value, what: str, path: Path):
     if value is None:
         raise ValueError(f"{path}: has no {what}; expected a table run's metadata (rerun the table's script).")
     return value
-
-
-def _number(text):
-    try:
-        v = float(text)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def read_run(results_dir: Path, table: str) -> dict | None:
@@ -115,16 +107,13 @@ def _mismatch(a: dict, b: dict) -> dict:
 
 def held_out_mse(run: dict) -> tuple[int | None, dict]:
     """(epoch, attack -> (held-out MSE, the identity's MSE on the same pairs)) from ``_loss.csv``: the kept
-    epoch (the weights the run evaluated), or the last one when the file does not record it."""
-    out = {}
-    rows = [r for r in run["loss"] if r.get("split") == "val" and str(r.get("epoch", "")).isdigit()]
-    epochs = {int(r["epoch"]) for r in rows}
-    kept = {int(r["kept_epoch"]) for r in rows if str(r.get("kept_epoch", "")).isdigit()}
-    epoch = next(iter(kept)) if len(kept) == 1 and kept <= epochs else max(epochs, default=None)
-    for r in rows:
-        if int(r["epoch"]) == epoch:
-            out[r["attack"]] = (_number(r.get("mse")), _number(r.get("no_restoration_mse")))
-    return epoch, out
+    epoch (the weights the run evaluated), or the last one when the file does not record it -- the results
+    site's :func:`~keras_restore.site.build.loss_summary` of the validation split."""
+    rows = run["loss"]
+    summary = loss_summary(CsvTable(run["path"], list(rows[0]) if rows else [], rows)) if rows else None
+    val = [r for r in (summary.rows if summary else []) if r["split"] == "val"]
+    epoch = int(val[0]["kept_epoch"]) if val else None
+    return epoch, {r["attack"]: (parse_number(r["mse_kept"]), parse_number(r["no_restoration_mse"])) for r in val}
 
 
 def _sig(x, digits=4):
@@ -170,7 +159,7 @@ def compare(results_dir, name: str = "table5_cifar10_variants") -> dict:
     rows = []
     for target in sorted(ident["targets"]):
         base_row = runs[base.key]["rows"][target]
-        metrics = [(c, c, _number(base_row.get(f"{c}_paper"))) for c in columns]
+        metrics = [(c, c, parse_number(base_row.get(f"{c}_paper"))) for c in columns]
         metrics += [(CLEAN, None, None), (ADAPTIVE, "PGD_adaptive_acc", None)]
         for metric, column, paper in metrics:
             row = {"target": target, "metric": metric, "paper": paper}
@@ -178,9 +167,9 @@ def compare(results_dir, name: str = "table5_cifar10_variants") -> dict:
             for v in present:
                 run = runs[v.key]
                 if column is None:
-                    values[v.key] = _number((run["meta"].get("clean_through_restorer_accuracy") or {}).get(target))
+                    values[v.key] = parse_number((run["meta"].get("clean_through_restorer_accuracy") or {}).get(target))
                 else:
-                    values[v.key] = _number(run["rows"][target].get(column))
+                    values[v.key] = parse_number(run["rows"][target].get(column))
                 row[v.key] = values[v.key]
             for v in present:
                 row[f"{v.key}_minus_paper"] = _diff(values[v.key], paper)

@@ -34,12 +34,13 @@ def fake_run(d: Path, table: str, *, fgsm: float, clean: float, mse_fgsm: float,
                          "pairs": {"Dense-Net/FGSM": {"n": pairs_n}, "Dense-Net/SPA": {"n": pairs_n}}}}
     (d / f"{table}.meta.json").write_text(json.dumps(meta))
     with open(d / f"{table}_loss.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["attack", "split", "epoch", "mse", "no_restoration_mse", "kept_epoch"])
+        w = csv.DictWriter(f, fieldnames=["restorer", "attack", "split", "epoch", "mse", "no_restoration_mse",
+                                          "kept_epoch"])
         w.writeheader()
         for epoch, m in ((1, 9.0), (2, mse_fgsm), (3, 1.0)):   # the kept epoch (2) is read, not the last
-            w.writerow({"attack": "FGSM", "split": "val", "epoch": epoch, "mse": m, "no_restoration_mse": 0.001,
+            w.writerow({"restorer": f"r_{table}", "attack": "FGSM", "split": "val", "epoch": epoch, "mse": m, "no_restoration_mse": 0.001,
                         "kept_epoch": 2})
-            w.writerow({"attack": "FGSM", "split": "train", "epoch": epoch, "mse": 5.0, "no_restoration_mse": 0.001,
+            w.writerow({"restorer": f"r_{table}", "attack": "FGSM", "split": "train", "epoch": epoch, "mse": 5.0, "no_restoration_mse": 0.001,
                         "kept_epoch": 2})
 
 

@@ -6,7 +6,8 @@ better than the ones this package first shipped (51-63% after 3-5 Adam epochs wi
 augmentation). This script trains them with the recipe CIFAR-10 classifiers are usually trained
 with -- ``training.RECIPES["classifier_cifar"]``: SGD with Nesterov momentum 0.9, learning rate
 0.1 (0.05 for DenseNet121, which diverged at 0.1: ``PEAK_LR``) with cosine decay to 0 (after one epoch of
-linear warm-up for DenseNet121, MobileNet and VGG19: ``SCHEDULE``), batch 128, decoupled weight decay 5e-4, label smoothing 0.1, random
+linear warm-up for DenseNet121, MobileNet and VGG19: ``SCHEDULE``), batch 128, decoupled weight decay 5e-4 (1e-3 for
+ResNet-20: He et al.'s own 1e-4 L2 under momentum, ``"classifier_cifar_he"``, ``RECIPE_OF``), label smoothing 0.1, random
 +-4-px shifts and horizontal flips (He et al. 2016, Sec. 4.2) -- on the 47,500 first training
 images (the last 2,500 held out), and reports test accuracy beside the paper's.
 
@@ -70,7 +71,7 @@ from pathlib import Path
 from keras_restore.pipeline import cifar_targets
 from keras_restore.pipeline.cache import default_dir as cache_default_dir
 from keras_restore.pipeline.cifar_targets import (
-    BANA, BATCH, EPOCHS, KNOWN, LEARNING_RATE, MODELS, PEAK_LR, RECIPE, SCHEDULE, learning_rate, train_target,
+    BANA, BATCH, EPOCHS, KNOWN, LEARNING_RATE, MODELS, PEAK_LR, SCHEDULE, learning_rate, recipe_of, train_target,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,7 +143,7 @@ def main(argv=None) -> list[dict]:
         print(f"cifar10_targets.py: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
     print(f"[scale] {args.scale}: " + ("shipped models evaluated on the test set" if args.scale == "default" else
-                                       f"recipe {RECIPE}, peak lr {LEARNING_RATE} ({PEAK_LR} where set) cosine, batch {BATCH}, "
+                                       f"recipe {', '.join(f'{n} {recipe_of(n)}' for n in args.models)}, peak lr {LEARNING_RATE} ({PEAK_LR} where set) cosine, batch {BATCH}, "
                                        f"{len(x_train)} training images (5% held out), "
                                        + ("each model's dtype: " if args.precision == "recipe" else "")
                                        + ", ".join(f"{n} {precision_of(n)}" for n in args.models)), flush=True)
@@ -191,7 +192,7 @@ def main(argv=None) -> list[dict]:
         io.merge_csv(out / "cifar10_targets.csv", rows, key="model")
         done = [row["model"] for row in io.read_csv(out / "cifar10_targets.csv")]
         io.write_json(out / "cifar10_targets.meta.json",
-                      {"scale": args.scale, "recipe": RECIPE, "learning_rate": {m: learning_rate(m) for m in done},
+                      {"scale": args.scale, "recipe": {m: recipe_of(m) for m in done}, "learning_rate": {m: learning_rate(m) for m in done},
                        "batch_size": BATCH,
                        "epochs": {m: EPOCHS.get(args.scale, {}).get(m) for m in done},
                        "lr_schedule": {m: SCHEDULE[m] for m in done},

@@ -637,6 +637,12 @@ RECIPES: dict[str, Recipe] = {
     "classifier": Classification(),
     "classifier_cifar": Classification(optimizer="sgd_nesterov", weight_decay=5e-4, label_smoothing=0.1,
                                        augment="crop_flip"),
+    # He et al. (2016) Sec. 4.2's own regularisation for their ResNet-20 (issue 21): L2 weight decay 1e-4 added to the
+    # gradient, which SGD's momentum 0.9 then carries for ~1 / (1 - 0.9) = 10 steps. Keras's `SGD(weight_decay=...)`
+    # decays the weights directly (decoupled, outside the momentum), so their 1e-4 is 1e-3 here; "classifier_cifar"'s
+    # 5e-4 is half of it. At 5e-4, ResNet-20 ended at 85.76% test / 94.0% training accuracy after 40 epochs.
+    "classifier_cifar_he": Classification(optimizer="sgd_nesterov", weight_decay=1e-3, label_smoothing=0.1,
+                                          augment="crop_flip"),
     "adversarial_fgsm": AdversarialTraining("fgsm", clean_weight=0.5),
     "adversarial_bim": AdversarialTraining("bim", clean_weight=0.5),
     "adversarial_pgd": AdversarialTraining("pgd", clean_weight=0.0),

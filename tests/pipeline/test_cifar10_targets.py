@@ -23,7 +23,7 @@ def test_quick_run_trains_evaluates_and_resumes_from_cache(reproduce_script, dat
     with open(tmp_path / "out" / "cifar10_targets.csv") as f:
         assert next(csv.DictReader(f))["model"] == "resnet_cifar10"
     meta = json.loads((tmp_path / "out" / "cifar10_targets.meta.json").read_text())
-    assert meta["scale"] == "quick" and meta["recipe"] == "classifier_cifar"
+    assert meta["scale"] == "quick" and meta["recipe"] == {"resnet_cifar10": "classifier_cifar_he"}
     again = script.main(argv)   # the trained model is cached: the same accuracy, not retrained
     assert again[0]["source"] == "cached" and again[0]["test_accuracy"] == row["test_accuracy"]
 

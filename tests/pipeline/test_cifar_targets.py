@@ -79,7 +79,7 @@ def _manifest_entry(name, **config):
 
     return {"scale": "retrain", "seed": 0, "kwargs": models.get_spec(name).kwargs, "data": "CIFAR-10 (JPEG copy) from /somewhere/cifar10",
             "training": {"config": cfg, "n_train": 9, "n_val": 1, "precision": "mixed_bfloat16",
-                         "recipe": {"fingerprint": cifar_targets.recipe_fingerprint()}}}
+                         "recipe": {"fingerprint": cifar_targets.recipe_fingerprint(name)}}}
 
 
 @pytest.mark.parametrize("change, matches", [
@@ -132,3 +132,28 @@ def test_train_target_reuses_the_shipped_training(tmp_path, monkeypatch):
     assert cifar_targets.source_of({}, False, "retrain") == "trained (retrain scale)"
     np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
     assert not (tmp_path / "cache").exists()
+
+
+def test_resnet20_trains_by_he_et_al_weight_decay(tmp_path, monkeypatch):
+    """ResNet-20's recipe is the CIFAR-10 one with He et al.'s regularisation (1e-4 L2 under momentum 0.9 is
+    1e-3 as Keras's decoupled decay); the other targets keep RECIPE, so their shipped trainings still match."""
+    from keras_restore import training
+
+    assert cifar_targets.recipe_of("resnet_cifar10") == "classifier_cifar_he"
+    assert cifar_targets.recipe_of("densenet121_cifar10") == cifar_targets.RECIPE == "classifier_cifar"
+    he, base = training.get_recipe("classifier_cifar_he"), training.get_recipe("classifier_cifar")
+    assert (he.weight_decay, base.weight_decay) == (1e-3, 5e-4)
+    assert he.fingerprint() != base.fingerprint()
+    assert cifar_targets.recipe_fingerprint("resnet_cifar10") == he.fingerprint()
+    assert cifar_targets.recipe_fingerprint("mobilenet_cifar10") == cifar_targets.recipe_fingerprint() == base.fingerprint()
+    assert cifar_targets.retrain_scale_fields(["resnet_cifar10", "vgg19_bn_cifar10"])["target_recipe"] == {
+        "resnet_cifar10": "classifier_cifar_he", "vgg19_bn_cifar10": "classifier_cifar"}
+    # a ResNet-20 shipped by the old recipe (the 85.76% one) is not this recipe's training: trained, not reused
+    import json
+
+    monkeypatch.setenv("KERAS_RESTORE_MODELS", str(tmp_path))
+    (tmp_path / "resnet_cifar10.keras").write_bytes(b"x")
+    entry = _manifest_entry("resnet_cifar10")
+    entry["training"]["recipe"]["fingerprint"] = base.fingerprint()
+    (tmp_path / "manifest.json").write_text(json.dumps({"resnet_cifar10": entry}))
+    assert cifar_targets.shipped_match("resnet_cifar10", n_images=10, epochs=40, seed=0, source=SOURCE) is None

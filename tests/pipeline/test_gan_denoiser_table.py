@@ -13,7 +13,7 @@ import pytest
 
 from keras_restore import training
 from keras_restore.defenses import get_defense
-from keras_restore.pipeline import get_scale, run_table
+from keras_restore.pipeline import cifar_targets, get_scale, run_table
 from keras_restore.pipeline.phases import Run
 from keras_restore.pipeline.tables import (
     ATTACK_OF_COLUMN, GAN_DENOISER_COLUMNS, GAN_DENOISER_TABLE1_MNIST, Row, get_table,
@@ -293,9 +293,10 @@ def test_cifar10_scales():
         # default: the epochs a target not shipped is trained for (the old Adam recipe); --retrain: the
         # CIFAR-10 recipe of reproduce/cifar10_targets.py (issue 21), shared with it through the cache
         expected = ({"densenet121_cifar10": 3, "mobilenet_cifar10": 5, "resnet_cifar10": 3} if scale == "default" else
-                    {"densenet121_cifar10": 30, "mobilenet_cifar10": 50, "resnet_cifar10": 100})
+                    {"densenet121_cifar10": 30, "mobilenet_cifar10": 50, "resnet_cifar10": 40})
         assert {k: s.target_epochs[k] for k in t1.targets.values()} == expected
-        assert set(s.target_recipe.values()) == (set() if scale == "default" else {"classifier_cifar"})
+        assert s.target_recipe == ({} if scale == "default" else
+                                   {n: cifar_targets.recipe_of(n) for n in t1.targets.values()})
         assert (s.n_pairs, s.restorer_epochs, s.n_eval) == (6000, 5, 100)
         assert (s.n_adaptive, s.adaptive_iter, s.adaptive_targets) == (50, 20, 1)
         assert s.attack_overrides == {"fgsm": {"eps": 0.15}, "pgd": {"eps": 0.15, "eps_iter": 0.0375},

@@ -7,7 +7,9 @@ used on CPU (compiling the Table 1 restorer's training step did not finish in 15
 ``KERAS_RESTORE_PRECISION`` (``float32`` / ``mixed_float16`` / ``mixed_bfloat16``) overrides it.
 TensorFlow's oneDNN kernels are switched on when the package is imported (``TF_ENABLE_ONEDNN_OPTS=1``
 unless set, ``keras_restore/__init__.py``): on this AMD EPYC TensorFlow left them off, and ResNet50
-training steps ran ~7x slower on one core (``benchmarks/onednn.py``).
+training steps ran ~7x slower on one core (``benchmarks/onednn.py``). Machines change between sessions: on
+2026-12-07 it was a Xeon with AVX-512 but without AVX512-BF16 or AMX, where mixed_bfloat16 is emulated and trains at
+about half float32's speed (``benchmarks/results/precision_xeon_nobf16.csv``; :func:`warn_if_emulated`).
 """
 
 from __future__ import annotations
@@ -81,6 +83,32 @@ def cpu_supports_bf16() -> bool:
     except OSError:
         pass
     return False
+
+
+_WARNED_EMULATED = False
+
+
+def warn_if_emulated(policy: str) -> bool:
+    """Warn (once per process) when ``policy`` is ``mixed_bfloat16`` on a CPU without bfloat16 units and no GPU:
+    the bfloat16 arithmetic is then emulated, and training is slower than in float32 (2026-12-07, on a Xeon
+    with AVX-512 but neither AVX512-BF16 nor AMX: ResNet-20's training step at batch 128 ran 157 img/s in
+    mixed_bfloat16 against 325 in float32). The run still goes on in that policy: a recipe's dtype is part of
+    what it reproduces (``pipeline/cifar_targets.PRECISION``); ``--precision auto`` picks float32 there.
+    Returns whether it warned."""
+    global _WARNED_EMULATED
+    import warnings
+
+    if policy != "mixed_bfloat16" or _WARNED_EMULATED or cpu_supports_bf16():
+        return False
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return False
+    _WARNED_EMULATED = True
+    warnings.warn("Training in mixed_bfloat16 on a CPU without AVX512-BF16 or AMX: bfloat16 is emulated here and "
+                  "about 2x slower than float32 (--precision auto chooses float32 on this CPU).", RuntimeWarning,
+                  stacklevel=2)
+    return True
 
 
 def training_precision(policy: str | None = None) -> str:

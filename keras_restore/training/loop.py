@@ -152,8 +152,9 @@ RESTORER_DEFAULTS = TrainConfig(epochs=4, batch_size=32, learning_rate=1e-3)
 
 def build_model(build, config: TrainConfig):
     """``build()`` under ``config.precision`` (the dtype policy the model trains in)."""
-    from keras_restore.runtime import precision_scope
+    from keras_restore.runtime import precision_scope, warn_if_emulated
 
+    warn_if_emulated(config.precision)
     with precision_scope(config.precision):
         return build()
 

@@ -48,3 +48,22 @@ def test_precision_names_are_checked():
     assert runtime.training_precision("float32") == "float32"
     assert runtime.training_precision("auto") in runtime.PRECISIONS
     assert isinstance(runtime.cpu_supports_bf16(), bool)
+
+
+@pytest.mark.parametrize("has_bf16, policy, warns", [
+    (False, "mixed_bfloat16", True), (True, "mixed_bfloat16", False), (False, "float32", False),
+])
+def test_emulated_bfloat16_is_warned_once(monkeypatch, has_bf16, policy, warns):
+    """mixed_bfloat16 on a CPU without AVX512-BF16 / AMX is emulated (about 2x slower than float32 on such a
+    Xeon): building a model in it warns, once per process; the policy itself is kept."""
+    monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: has_bf16)
+    monkeypatch.setattr(runtime, "_WARNED_EMULATED", False)
+    cfg = TrainConfig(epochs=1, precision=policy)
+    if warns:
+        with pytest.warns(RuntimeWarning, match="mixed_bfloat16 on a CPU without AVX512-BF16 or AMX"):
+            model = training.build_model(_build, cfg)
+        assert runtime.warn_if_emulated(policy) is False   # once
+    else:
+        assert runtime.warn_if_emulated(policy) is False
+        model = training.build_model(_build, cfg)
+    assert model.dtype_policy.name == policy

@@ -8,7 +8,9 @@
 # interruption (a session's end) the same command carries on where it stopped; finished steps take
 # seconds. The cache is $KERAS_RESTORE_CACHE, by default ~/.cache/keras_restore here: outside the work
 # tree, so that a fresh checkout on the same machine still finds it (reproduce/cache, in the work tree,
-# went with the checkout on 2026-12-05 with a DenseNet121 half trained). A finished target is shipped
+# went with the checkout on 2026-12-05 with a DenseNet121 half trained). The cache does not outlive the machine: on
+# 2026-12-07 a session came on a new one with an empty cache (ResNet-20 at epoch 24 of 100 lost), so plan steps that
+# finish within one session, and ship what they make. A finished target is shipped
 # (--ship) as soon as it is trained, and every later --retrain reuses a shipped target that is this
 # recipe's training (pipeline/cifar_targets.shipped_match). Each step's start, end and wall time go to
 # logs/cifar10_paper_scale.log; `keras-restore cache --cache-dir ~/.cache/keras_restore` shows the progress inside a step

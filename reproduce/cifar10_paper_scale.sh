@@ -18,8 +18,8 @@
 #
 #  1. the targets by the CIFAR-10 recipe, each in its dtype (--precision recipe: pipeline/cifar_targets.PRECISION,
 #     the fastest by benchmarks/precision.py, except DenseNet121, whose bfloat16 runs collapsed): DenseNet121 30
-#     epochs (peak lr 0.05) and MobileNet 50 in float32, ResNet-20 100 and VGG19 (vgg19_bn_cifar10) 25 in
-#     mixed_bfloat16 (pipeline/cifar_targets.EPOCHS; reproduce/cifar10_targets.py --ship: each into saved_models/,
+#     epochs (peak lr 0.05) and MobileNet 50 in float32, ResNet-20 40 (He et al.'s weight decay) and VGG19
+#     (vgg19_bn_cifar10) 25 in mixed_bfloat16 (pipeline/cifar_targets.EPOCHS; reproduce/cifar10_targets.py --ship: each into saved_models/,
 #     unless less accurate than the one shipped);
 #  2. Table 5 at --retrain: 50,000 pairs (the 12 target x attack sets, 1,000 images per cached chunk)
 #     and the Table 2 restorer 20 epochs; then the attack-balanced variant and the CRU-Net-layout ablation
@@ -66,7 +66,7 @@ for s in $STEPS; do
             ;;
         3)
             step python reproduce/table7_transfer_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
-            # ships the 100-epoch ResNet-20 that Table 7 trained (cached: seconds) if it beats the shipped one
+            # ships the 40-epoch ResNet-20 that Table 7 trained (cached: seconds) if it beats the shipped one
             step python reproduce/cifar10_targets.py --retrain --models resnet_cifar10 --precision recipe --ship --data-dir "$DATA"
             ;;
         4)

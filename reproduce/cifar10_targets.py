@@ -37,10 +37,11 @@ Scales (printed and written into ``results/cifar10_targets.meta.json``):
 
 * default: the shipped models of ``saved_models/``, evaluated on the 10,000 test images.
 * ``--quick``: CI smoke run: 1 epoch on 1,000 images per model (not a reproduction).
-* ``--retrain``: this CPU's budget: DenseNet121 30, MobileNet 50, ResNet-20 100 epochs (issue 21; was 15 / 15
+* ``--retrain``: this CPU's budget: DenseNet121 30, MobileNet 50, ResNet-20 40 epochs (issue 21; was 15 / 15
   / 30; MobileNet at 30 epochs reached 78.84%, still underfitting -- training accuracy 80.3% -- so 50;
   DenseNet121 at 20 epochs reached 77.54%, its validation accuracy flat over the last four, so 30: 79.26%;
-  ResNet-20 at 40 epochs reached 85.76%, He et al.'s 91.25% took 164, so 100).
+  ResNet-20 at 40 epochs reached 85.76%, He et al.'s 91.25% took 164, so 100 -- a run the end of a session cut, its cache
+  lost with the machine --, then 40 again by He et al.'s own weight decay, ``"classifier_cifar_he"``, since 2026-12-07).
   Measured ``train_on_batch`` throughput at batch 128 on the 2-core EPYC (2026-12-04, uncontended):
   MobileNet 775 img/s float32 vs 416 mixed_bfloat16, ResNet-20 437 vs 571, DenseNet121 275 vs 298; so
   MobileNet trains in float32, ResNet-20 in mixed_bfloat16. DenseNet121 trains in float32 too, although

@@ -7,7 +7,7 @@ Targets: ``vgg19_bn_cifar10`` (VGG19, configuration E, in the CIFAR form with Ba
 convolution, at half width: ``models/bana_targets.py``) and ``resnet_cifar10`` (the pre-activation ResNet
 of the paper's ref. [28], He et al. 2016, in its CIFAR form, depth 20). Both trained from scratch on this
 CPU (no ImageNet weights offline, no GPU) by the CIFAR-10 recipe of ``reproduce/cifar10_targets.py``
-(``--retrain``: VGG19 25 epochs, ResNet-20 100). Until 2026-12-06 "VGG19" was ``keras.applications.VGG19``
+(``--retrain``: VGG19 25 epochs, ResNet-20 40 by He et al.'s weight decay). Until 2026-12-06 "VGG19" was ``keras.applications.VGG19``
 (``vgg19_cifar10``, no BatchNorm, 80 MB, never shipped; 1 epoch of Adam 1e-4 here: 36.94%): by the
 CIFAR-10 recipe it stayed at chance, so the table's VGG19 is now the BatchNorm form. Data: "CIFAR-10
 (JPEG copy)".

@@ -15,6 +15,7 @@ about half float32's speed (``benchmarks/results/precision_xeon_nobf16.csv``; :f
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 
@@ -72,6 +73,7 @@ def set_precision(policy: str | None = None) -> str:
     return chosen
 
 
+@functools.cache
 def cpu_supports_bf16() -> bool:
     """True when this CPU has bfloat16 matrix units (AMX-BF16) or AVX512-BF16 (Linux /proc/cpuinfo)."""
     try:
@@ -91,10 +93,10 @@ _WARNED_EMULATED = False
 def warn_if_emulated(policy: str) -> bool:
     """Warn (once per process) when ``policy`` is ``mixed_bfloat16`` on a CPU without bfloat16 units and no GPU:
     the bfloat16 arithmetic is then emulated, and training is slower than in float32 (2026-12-07, on a Xeon
-    with AVX-512 but neither AVX512-BF16 nor AMX: ResNet-20's training step at batch 128 ran 157 img/s in
-    mixed_bfloat16 against 325 in float32). The run still goes on in that policy: a recipe's dtype is part of
-    what it reproduces (``pipeline/cifar_targets.PRECISION``); ``--precision auto`` picks float32 there.
-    Returns whether it warned."""
+    with AVX-512 but neither AVX512-BF16 nor AMX: ResNet-20's training step at batch 128 ran 0.46x and MobileNet's
+    0.51x float32's speed, ``benchmarks/results/precision_xeon_nobf16.csv``). The run still goes on in the policy
+    asked for; ``--precision auto`` and the CIFAR-10 targets' own dtypes (``pipeline/cifar_targets.target_precision``)
+    choose float32 on such a CPU. Returns whether it warned."""
     global _WARNED_EMULATED
     import warnings
 
@@ -106,8 +108,8 @@ def warn_if_emulated(policy: str) -> bool:
         return False
     _WARNED_EMULATED = True
     warnings.warn("Training in mixed_bfloat16 on a CPU without AVX512-BF16 or AMX: bfloat16 is emulated here and "
-                  "about 2x slower than float32 (--precision auto chooses float32 on this CPU).", RuntimeWarning,
-                  stacklevel=2)
+                  "about 2x slower than float32 (--precision float32 or auto avoids it).", RuntimeWarning,
+                  stacklevel=3)
     return True
 
 

@@ -180,10 +180,17 @@ def main(argv=None) -> list[dict]:
         if args.ship and args.scale != "default" and not record.get("reused"):
             # Never replace a shipped target with a less accurate one (on 2026-12-06 a DenseNet121 run whose
             # training collapsed in its 17th epoch ended at 53.55%, below the shipped 63.18%).
-            shipped_acc = (models.shipped().get(name, {}).get("metrics") or {}).get("test_accuracy")
+            # Also across recipes (ResNet-20's changed on 2026-12-07): a shipped model of another recipe stays if it is
+            # more accurate, but --retrain then no longer reuses it (shipped_match), and the log says so.
+            shipped_entry = models.shipped().get(name, {})
+            shipped_acc = (shipped_entry.get("metrics") or {}).get("test_accuracy")
             if shipped_acc is not None and acc < shipped_acc:
+                other = ((shipped_entry.get("training") or {}).get("recipe") or {}).get("fingerprint") \
+                    != cifar_targets.recipe_fingerprint(name)
                 print(f"[{name}] not shipped: test accuracy {acc:.2f}% is below the shipped model's "
-                      f"{shipped_acc:.2f}%", flush=True)
+                      f"{shipped_acc:.2f}%" + (f" (trained by another recipe than {recipe_of(name)}: --retrain will "
+                                               f"train {name} again rather than reuse it)" if other else ""),
+                      flush=True)
             else:
                 ship_model(name, model, record, {"test_accuracy": round(acc, 2)}, scale=args.scale, seed=args.seed,
                            source=source)

@@ -1,12 +1,14 @@
 """The CIFAR-10 target classifiers' training recipe (issue 21), shared by ``reproduce/cifar10_targets.py``,
 the papers/003 scripts (``reproduce/bana_common.py``) and the CIFAR-10 tables' ``--retrain`` scale
-(:meth:`keras_restore.pipeline.phases.Run.target`, where a scale's ``target_recipe`` names
-:data:`RECIPE`): one cache key, so a target trained by any of them is reused by the others.
+(:meth:`keras_restore.pipeline.phases.Run.target`, where a scale's ``target_recipe`` names one of
+:data:`RECIPE_NAMES`): one cache key, so a target trained by any of them is reused by the others.
 
 The recipe, ``training.RECIPES["classifier_cifar"]``: SGD with Nesterov momentum 0.9, learning rate 0.1
 with cosine decay to 0 (after one epoch of linear warm-up where :data:`SCHEDULE` says so), batch 128,
-decoupled weight decay 5e-4, label smoothing 0.1, random +-4-px shifts and horizontal flips (He et al.
-2016, Sec. 4.2), on the first 95% of the training images (the last 5% held out)."""
+decoupled weight decay 5e-4 (Keras's ``SGD(weight_decay=...)``, outside the momentum: L2 5e-5 under momentum
+0.9), label smoothing 0.1, random +-4-px shifts and horizontal flips (He et al. 2016, Sec. 4.2's augmentation),
+on the first 95% of the training images (the last 5% held out). ResNet-20 trains with He et al.'s weight decay
+instead (:data:`RECIPE_OF`: ``"classifier_cifar_he"``, decoupled 1e-3 = their L2 1e-4 under momentum 0.9)."""
 
 from __future__ import annotations
 
@@ -34,9 +36,9 @@ EPOCHS = {
 RECIPE = "classifier_cifar"
 # Targets trained by another recipe than RECIPE (training.RECIPES). ResNet-20: He et al.'s weight decay (1e-4 L2
 # under momentum, 1e-3 as Keras's decoupled decay; "classifier_cifar_he") since 2026-12-07: by RECIPE it ended at
-# 85.76% test accuracy after 40 epochs (below). RECIPES lists every recipe of this family.
+# 85.76% test accuracy after 40 epochs (below). RECIPE_NAMES lists every recipe of this family.
 RECIPE_OF = {"resnet_cifar10": "classifier_cifar_he"}
-RECIPES = (RECIPE, *sorted(set(RECIPE_OF.values())))
+RECIPE_NAMES = (RECIPE, *sorted(set(RECIPE_OF.values())))
 LEARNING_RATE, BATCH = 0.1, 128
 # Peak learning rates other than LEARNING_RATE. DenseNet121 (keras.applications at 32x32) diverged at 0.1
 # even after the warm-up epoch (2026-12-04, mixed_bfloat16, the 20-epoch run: training accuracy 0.31 /
@@ -99,18 +101,24 @@ def learning_rate(name: str) -> float:
 
 def target_precision(name: str, choice: str = "recipe") -> str:
     """The dtype policy target ``name`` trains in for a ``--precision`` ``choice``: ``"recipe"``, its own
-    (:data:`PRECISION`); anything else, :func:`keras_restore.runtime.training_precision` (``"auto"``: chosen for
-    this machine, ``$KERAS_RESTORE_PRECISION`` first; or the policy named)."""
+    (:data:`PRECISION`) -- but float32 where that is mixed_bfloat16 and this CPU has no bfloat16 units
+    (:func:`keras_restore.runtime.cpu_supports_bf16`): bfloat16 was chosen for speed alone, and emulated it runs
+    at about half float32's speed (``benchmarks/results/precision_xeon_nobf16.csv``); anything else,
+    :func:`keras_restore.runtime.training_precision` (``"auto"``: chosen for this machine,
+    ``$KERAS_RESTORE_PRECISION`` first; or the policy named)."""
     from keras_restore import runtime
 
     if name not in PRECISION:
         raise ValueError(f"Unknown CIFAR-10 target {name!r}; expected one of {', '.join(PRECISION)}.")
-    return PRECISION[name] if choice == "recipe" else runtime.training_precision(choice)
+    if choice != "recipe":
+        return runtime.training_precision(choice)
+    own = PRECISION[name]
+    return "float32" if own == "mixed_bfloat16" and not runtime.cpu_supports_bf16() else own
 
 
 def precision_summary(names) -> str:
     """``names``' own dtypes for a help text: "DenseNet121 float32, ResNet-20 mixed_bfloat16"."""
-    return ", ".join(f"{LABEL[n]} {PRECISION[n]}" for n in names)
+    return ", ".join(f"{LABEL[n]} {PRECISION[n]}" for n in names) + " (float32 for a mixed_bfloat16 one on a CPU without bfloat16 units)"
 
 
 def epochs_summary(names, scale: str = "retrain") -> str:
@@ -123,7 +131,7 @@ def retrain_scale_fields(names) -> dict:
     recipe and their dtype (:class:`~keras_restore.pipeline.scales.Scale`'s ``target_*``)."""
     return {"target_epochs": {n: EPOCHS["retrain"][n] for n in names},
             "target_recipe": {n: recipe_of(n) for n in names},
-            "target_precision": {n: PRECISION[n] for n in names}}
+            "target_precision": {n: target_precision(n) for n in names}}
 
 
 def recipe_fingerprint(name: str | None = None) -> str:

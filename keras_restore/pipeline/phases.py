@@ -140,7 +140,7 @@ class Run:
             if not isinstance(recipe, training.Classification):
                 raise ValueError(f"`target_recipe` of {name!r} must name a classification recipe, got {recipe_name!r}.")
             xt, yt = (self.x_train[:limit], self.y_train[:limit]) if limit else (self.x_train, self.y_train)
-            if recipe_name in cifar_targets.RECIPES:
+            if recipe_name in cifar_targets.RECIPE_NAMES:
                 if recipe_name != cifar_targets.recipe_of(name):
                     raise ValueError(f"`target_recipe` of {name!r} is {recipe_name!r}, but the CIFAR-10 targets' "
                                      f"recipe for it is {cifar_targets.recipe_of(name)!r} (pipeline/cifar_targets.RECIPE_OF).")

@@ -46,7 +46,8 @@ class Scale:
     target_precise_bn: dict = field(default_factory=dict)
     # registry name -> the training.RECIPES classification recipe of that target (default
     # "classifier": Adam, no augmentation; "classifier_cifar": SGD-Nesterov, weight decay, label
-    # smoothing, crop + flip); in its cache key when not the default.
+    # smoothing, crop + flip; "classifier_cifar_he": the same with He et al.'s weight decay, ResNet-20's:
+    # pipeline/cifar_targets.RECIPE_OF); in its cache key when not the default.
     target_recipe: dict = field(default_factory=dict)
     # defense-registry name -> builder options at this scale, over each row's (e.g. Defense-GAN's
     # projection steps and restarts: the paper's at --paper, fewer on a 2-core CPU); in the metadata.

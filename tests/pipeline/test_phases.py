@@ -94,3 +94,11 @@ def test_cifar_retrain_scale_trains_targets_by_the_cifar_recipe(tmp_path, monkey
     run.x_test, run.y_test = run.x_train, run.y_train
     _, record = run.target("Mobile-Net", "mobilenet_cifar10")
     assert calls == [("mobilenet_cifar10", 6, 50, "float32")] and record["source"] == "trained (retrain scale)"
+    # a recipe of the family that is not this target's own is refused, not trained under the other recipe's key
+    wrong = dataclasses.replace(scale, target_recipe={**scale.target_recipe, "mobilenet_cifar10": "classifier_cifar_he"})
+    run = Run(TABLE5, wrong, data_dir=None, cache_dir=tmp_path, seed=0, columns=None, progress=False, log=lambda s: None)
+    run.x_train, run.y_train = np.zeros((6, 32, 32, 3), np.float32), np.zeros(6, int)
+    run.x_test, run.y_test = run.x_train, run.y_train
+    with pytest.raises(ValueError, match="`target_recipe` of 'mobilenet_cifar10' is 'classifier_cifar_he', but the "
+                                         "CIFAR-10 targets' recipe for it is 'classifier_cifar'"):
+        run.target("Mobile-Net", "mobilenet_cifar10")

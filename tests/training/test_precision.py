@@ -56,7 +56,10 @@ def test_precision_names_are_checked():
 def test_emulated_bfloat16_is_warned_once(monkeypatch, has_bf16, policy, warns):
     """mixed_bfloat16 on a CPU without AVX512-BF16 / AMX is emulated (about 2x slower than float32 on such a
     Xeon): building a model in it warns, once per process; the policy itself is kept."""
+    import tensorflow as tf
+
     monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: has_bf16)
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda *a: [])   # as on a CPU-only machine
     monkeypatch.setattr(runtime, "_WARNED_EMULATED", False)
     cfg = TrainConfig(epochs=1, precision=policy)
     if warns:

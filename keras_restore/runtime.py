@@ -52,13 +52,18 @@ def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def choose_precision(policy: str | None = None) -> str:
-    """Pick the Keras dtype policy: argument, else $KERAS_RESTORE_PRECISION, else GPU -> mixed_float16."""
+def has_gpu() -> bool:
+    """True when TensorFlow sees a GPU (the one place this package asks)."""
     import tensorflow as tf
 
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def choose_precision(policy: str | None = None) -> str:
+    """Pick the Keras dtype policy: argument, else $KERAS_RESTORE_PRECISION, else GPU -> mixed_float16."""
     chosen = policy or os.environ.get("KERAS_RESTORE_PRECISION")
     if chosen is None:
-        chosen = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+        chosen = "mixed_float16" if has_gpu() else "float32"
     if chosen not in PRECISIONS:
         source = "policy" if policy else "KERAS_RESTORE_PRECISION"
         raise ValueError(f"`{source}` must be one of {', '.join(PRECISIONS)}, got {chosen!r}.")
@@ -87,6 +92,11 @@ def cpu_supports_bf16() -> bool:
     return False
 
 
+def bf16_is_native() -> bool:
+    """True when bfloat16 runs on hardware units here: a GPU, or a CPU with AMX-BF16 / AVX512-BF16."""
+    return cpu_supports_bf16() or has_gpu()
+
+
 _WARNED_EMULATED = False
 
 
@@ -100,11 +110,7 @@ def warn_if_emulated(policy: str) -> bool:
     global _WARNED_EMULATED
     import warnings
 
-    if policy != "mixed_bfloat16" or _WARNED_EMULATED or cpu_supports_bf16():
-        return False
-    import tensorflow as tf
-
-    if tf.config.list_physical_devices("GPU"):
+    if policy != "mixed_bfloat16" or _WARNED_EMULATED or bf16_is_native():
         return False
     _WARNED_EMULATED = True
     warnings.warn("Training in mixed_bfloat16 on a CPU without AVX512-BF16 or AMX: bfloat16 is emulated here and "
@@ -120,13 +126,11 @@ def training_precision(policy: str | None = None) -> str:
     therefore default to ``--precision float32``, and ``"auto"`` must be asked for. Attacks and
     evaluation always run in float32: a trained model is rebuilt in float32 with the same weights
     (:func:`keras_restore.training.float32_copy`)."""
-    import tensorflow as tf
-
     if policy not in (None, "auto"):
         return choose_precision(policy)
     if os.environ.get("KERAS_RESTORE_PRECISION"):
         return choose_precision(None)
-    if tf.config.list_physical_devices("GPU"):
+    if has_gpu():
         return "mixed_float16"
     return "mixed_bfloat16" if cpu_supports_bf16() else "float32"
 

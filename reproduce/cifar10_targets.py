@@ -172,6 +172,7 @@ def main(argv=None) -> list[dict]:
                "scale": args.scale, "epochs": record.get("config", {}).get("epochs"),
                "peak_learning_rate": record.get("config", {}).get("learning_rate"),
                "recipe": (record.get("recipe") or {}).get("stages", [""])[0],
+               "recipe_name": cifar_targets.recipe_name_of(record) or "",
                "train_seconds": record.get("seconds"), "precision": record.get("precision", ""),
                "source": record["source"], "data": source, "seed": args.seed}
         rows.append(row)
@@ -198,15 +199,28 @@ def main(argv=None) -> list[dict]:
         out.mkdir(parents=True, exist_ok=True)
         # Rows merge by model: a run training two targets keeps the rows an earlier run wrote.
         io.merge_csv(out / "cifar10_targets.csv", rows, key="model")
-        done = [row["model"] for row in io.read_csv(out / "cifar10_targets.csv")]
+        # Per model, what its own row records (a row kept from an earlier run keeps its recipe, epochs and scale).
+        merged = {row["model"]: row for row in io.read_csv(out / "cifar10_targets.csv")}
         io.write_json(out / "cifar10_targets.meta.json",
-                      {"scale": args.scale, "recipe": {m: recipe_of(m) for m in done}, "learning_rate": {m: learning_rate(m) for m in done},
+                      {"scale": args.scale, "scale_of": {m: r.get("scale") for m, r in merged.items()},
+                       # the recipe's name where the row records it (rows since 2026-12-07), else its description
+                       "recipe": {m: r.get("recipe_name") or r.get("recipe") for m, r in merged.items()},
+                       "learning_rate": {m: _number(r.get("peak_learning_rate")) or learning_rate(m)
+                                         for m, r in merged.items()},
                        "batch_size": BATCH,
-                       "epochs": {m: EPOCHS.get(args.scale, {}).get(m) for m in done},
-                       "lr_schedule": {m: SCHEDULE[m] for m in done},
+                       "epochs": {m: _number(r.get("epochs")) for m, r in merged.items()},
+                       "lr_schedule": {m: SCHEDULE[m] for m in merged},
                        "data": source, "seed": args.seed, "versions": io.versions()})
         print(f"[out] {out / 'cifar10_targets.csv'}")
     return rows
+
+
+def _number(text):
+    """A CSV cell read back as a number (int where whole), None where empty."""
+    if text in (None, ""):
+        return None
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 if __name__ == "__main__":

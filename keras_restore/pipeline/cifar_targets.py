@@ -101,8 +101,8 @@ def learning_rate(name: str) -> float:
 
 def target_precision(name: str, choice: str = "recipe") -> str:
     """The dtype policy target ``name`` trains in for a ``--precision`` ``choice``: ``"recipe"``, its own
-    (:data:`PRECISION`) -- but float32 where that is mixed_bfloat16 and this CPU has no bfloat16 units
-    (:func:`keras_restore.runtime.cpu_supports_bf16`): bfloat16 was chosen for speed alone, and emulated it runs
+    (:data:`PRECISION`) -- but float32 where that is mixed_bfloat16 and neither this CPU has bfloat16 units
+    nor a GPU is visible (:func:`keras_restore.runtime.bf16_is_native`): bfloat16 was chosen for speed alone, and emulated it runs
     at about half float32's speed (``benchmarks/results/precision_xeon_nobf16.csv``); anything else,
     :func:`keras_restore.runtime.training_precision` (``"auto"``: chosen for this machine,
     ``$KERAS_RESTORE_PRECISION`` first; or the policy named)."""
@@ -113,7 +113,7 @@ def target_precision(name: str, choice: str = "recipe") -> str:
     if choice != "recipe":
         return runtime.training_precision(choice)
     own = PRECISION[name]
-    return "float32" if own == "mixed_bfloat16" and not runtime.cpu_supports_bf16() else own
+    return "float32" if own == "mixed_bfloat16" and not runtime.bf16_is_native() else own
 
 
 def precision_summary(names) -> str:
@@ -139,6 +139,15 @@ def recipe_fingerprint(name: str | None = None) -> str:
     from keras_restore import training
 
     return training.get_recipe(recipe_of(name) if name else RECIPE).fingerprint()
+
+
+def recipe_name_of(record: dict) -> str | None:
+    """The name in :data:`RECIPE_NAMES` of the recipe a training ``record`` (a manifest entry's ``training``, or
+    :func:`train_target`'s record) was trained by, read from its fingerprint; None when it is none of them."""
+    from keras_restore import training
+
+    fingerprint = ((record or {}).get("recipe") or {}).get("fingerprint")
+    return next((r for r in RECIPE_NAMES if training.get_recipe(r).fingerprint() == fingerprint), None)
 
 
 def _dataset_of(source) -> str:

@@ -1,5 +1,6 @@
 """pipeline/cifar_targets.py: the CIFAR-10 targets' recipe settings, one per model, and its argument checks."""
 
+import json
 import pathlib
 
 import pytest
@@ -41,6 +42,7 @@ def test_target_precision_per_choice(monkeypatch):
 
     monkeypatch.delenv("KERAS_RESTORE_PRECISION", raising=False)
     monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: True)
+    monkeypatch.setattr(runtime, "has_gpu", lambda: False)
     assert cifar_targets.target_precision("densenet121_cifar10") == "float32"
     assert cifar_targets.target_precision("resnet_cifar10", "recipe") == "mixed_bfloat16"
     assert cifar_targets.target_precision("densenet121_cifar10", "mixed_bfloat16") == "mixed_bfloat16"
@@ -51,6 +53,9 @@ def test_target_precision_per_choice(monkeypatch):
     assert cifar_targets.target_precision("resnet_cifar10") == "mixed_bfloat16"   # recipe: its own, whatever the env
     # bfloat16 is a speed choice: on a CPU without bfloat16 units (emulated, ~0.5x) the recipe trains in float32
     monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: False)
+    monkeypatch.setattr(runtime, "has_gpu", lambda: True)   # a GPU runs bfloat16 natively: the recipe's own kept
+    assert cifar_targets.target_precision("resnet_cifar10") == "mixed_bfloat16"
+    monkeypatch.setattr(runtime, "has_gpu", lambda: False)
     assert cifar_targets.target_precision("resnet_cifar10") == "float32"
     assert cifar_targets.target_precision("densenet121_cifar10") == "float32"
     assert cifar_targets.target_precision("resnet_cifar10", "mixed_bfloat16") == "mixed_bfloat16"   # asked for: kept
@@ -165,3 +170,15 @@ def test_resnet20_trains_by_he_et_al_weight_decay(tmp_path, monkeypatch):
     entry["training"]["recipe"]["fingerprint"] = base.fingerprint()
     (tmp_path / "manifest.json").write_text(json.dumps({"resnet_cifar10": entry}))
     assert cifar_targets.shipped_match("resnet_cifar10", n_images=10, epochs=40, seed=0, source=SOURCE) is None
+
+
+def test_recipe_name_of_reads_the_record_fingerprint():
+    from keras_restore import training
+
+    for name in cifar_targets.RECIPE_NAMES:
+        record = {"recipe": {"fingerprint": training.get_recipe(name).fingerprint()}}
+        assert cifar_targets.recipe_name_of(record) == name
+    assert cifar_targets.recipe_name_of({"recipe": {"fingerprint": "000000000000"}}) is None
+    assert cifar_targets.recipe_name_of({}) is None
+    shipped = json.loads((pathlib.Path(__file__).parents[2] / "saved_models" / "manifest.json").read_text())
+    assert cifar_targets.recipe_name_of(shipped["resnet_cifar10"]["training"]) == "classifier_cifar_he"

@@ -37,6 +37,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${KERAS_RESTORE_DATA:-../shared/data}"
 STEPS="${STEPS:-1 2 3 4}"
+# The restorers' dtype (steps 2-4): "auto" is mixed_bfloat16 on a CPU with AMX / AVX512-BF16 (as the runs of
+# 2026-12-06 used: 1.55x float32's speed for the CRU-Net, benchmarks/results/precision.csv), mixed_float16 on a
+# GPU, and float32 on a CPU without bfloat16 units, where bfloat16 is emulated at about half float32's speed
+# (benchmarks/results/precision_xeon_nobf16.csv). PRECISION=mixed_bfloat16 forces one.
+PRECISION="${PRECISION:-auto}"
 mkdir -p logs
 LOG=logs/cifar10_paper_scale.log
 if [ -d .venv ]; then . .venv/bin/activate; fi
@@ -57,22 +62,22 @@ for s in $STEPS; do
             step python reproduce/cifar10_targets.py --retrain --precision recipe --data-dir "$DATA" --ship
             ;;
         2)
-            step python reproduce/table5_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
-            step python reproduce/table5_cifar10_balanced.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            step python reproduce/table5_cifar10.py --retrain --precision "$PRECISION" --data-dir "$DATA"
+            step python reproduce/table5_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             # the architecture ablation: the CRU-Net layout on the same pairs, recipe and budget (5 MB: shipped)
-            step python reproduce/table5_cifar10_crunet_layout.py --retrain --precision mixed_bfloat16 --data-dir "$DATA" --ship
+            step python reproduce/table5_cifar10_crunet_layout.py --retrain --precision "$PRECISION" --data-dir "$DATA" --ship
             # the three side by side (reads their results: seconds)
             step python reproduce/table5_cifar10_variants.py
             ;;
         3)
-            step python reproduce/table7_transfer_cifar10.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            step python reproduce/table7_transfer_cifar10.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             # ships the 40-epoch ResNet-20 that Table 7 trained (cached: seconds) if it beats the shipped one
             step python reproduce/cifar10_targets.py --retrain --models resnet_cifar10 --precision recipe --ship --data-dir "$DATA"
             ;;
         4)
-            step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision mixed_bfloat16 --data-dir "$DATA"
+            step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             # the same two CRU-Nets (cached), swapped; --ship puts both into saved_models/ (5.3 MB each)
-            step python reproduce/crunet_table5_cifar10_blackbox.py --retrain --precision mixed_bfloat16 --data-dir "$DATA" --ship
+            step python reproduce/crunet_table5_cifar10_blackbox.py --retrain --precision "$PRECISION" --data-dir "$DATA" --ship
             step python reproduce/crunet_table6_7_similarity.py --retrain --datasets cifar10 --data-dir "$DATA"
             ;;
         5)

@@ -26,7 +26,7 @@
 #     (table5_cifar10_crunet_layout.py, shipped) on the same pairs;
 #  3. Table 7 at --retrain (VGG19 and ResNet-20 from step 1, trained here if step 1 was not run; Table 5's restorer),
 #     then ResNet-20 shipped if better;
-#  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): Tables 3 and 5, both shipped;
+#  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): Tables 5 and 3, both shipped;
 #     Tables 6-7 (similarity) are read off Table 3's run;
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new
 #     ones (the results site flags each table made with an earlier target until then): Tables 5, 7 and 9,
@@ -75,9 +75,11 @@ for s in $STEPS; do
             step python reproduce/cifar10_targets.py --retrain --models resnet_cifar10 --precision recipe --ship --data-dir "$DATA"
             ;;
         4)
-            step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision "$PRECISION" --data-dir "$DATA"
-            # the same two CRU-Nets (cached), swapped; --ship puts both into saved_models/ (5.3 MB each)
+            # Table 5 (black-box) first: its first row trains M-net's CRU-Net (MobileNet's pairs: ~40 min here, against
+            # hours for DenseNet121's CW-L2 pairs), the one started on 2026-12-07; --ship puts both into saved_models/
+            # (5.3 MB each). Table 3 then finds the same two CRU-Nets in the cache, unswapped.
             step python reproduce/crunet_table5_cifar10_blackbox.py --retrain --precision "$PRECISION" --data-dir "$DATA" --ship
+            step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_table6_7_similarity.py --retrain --datasets cifar10 --data-dir "$DATA"
             ;;
         5)

@@ -26,3 +26,20 @@ def test_unknown_step_is_refused_and_the_cache_defaults_outside_the_work_tree(tm
     assert r.returncode == 2
     assert "unknown step '9' in STEPS (expected 1-5)" in r.stderr
     assert (tmp_path / ".cache" / "keras_restore").is_dir()
+
+
+def test_restorers_train_in_the_precision_chosen_for_this_machine():
+    """Steps 2-4 pass $PRECISION (default "auto": float32 on a CPU whose bfloat16 is emulated, about half float32's
+    speed there) to every restorer's --retrain, never a fixed mixed_bfloat16, and the default is a choice those
+    scripts accept."""
+    from keras_restore import runtime
+
+    text = DRIVER.read_text()
+    default = re.search(r'PRECISION="\$\{PRECISION:-([a-z0-9_]+)\}"', text)
+    assert default and default.group(1) == "auto"
+    assert default.group(1) in {"auto", *runtime.PRECISIONS}
+    retrain = [line for line in text.splitlines() if "--retrain" in line and "step python" in line
+               and "cifar10_targets.py" not in line and "similarity" not in line]
+    assert len(retrain) >= 6, retrain
+    assert all('--precision "$PRECISION"' in line for line in retrain), retrain
+    assert "--precision mixed_bfloat16" not in text

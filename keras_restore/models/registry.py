@@ -125,6 +125,11 @@ MODELS: dict[str, ModelSpec] = {
                   paper=CRUNET, table="Table 5 (trained for D-net)"),
         ModelSpec("crunet_cifar10_mnet", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
                   paper=CRUNET, table="Table 5 (trained for M-net)"),
+        # issue 21's variant: the same two CRU-Nets trained by the attack-balanced loss (crunet_table3_cifar10_balanced).
+        ModelSpec("crunet_cifar10_dnet_balanced", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 3 variant (ours): trained for D-net, attack-balanced loss"),
+        ModelSpec("crunet_cifar10_mnet_balanced", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 3 variant (ours): trained for M-net, attack-balanced loss"),
         ModelSpec("anet", crunet_targets.anet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.35}),
         ModelSpec("bnet", crunet_targets.bnet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.39}),
         ModelSpec("model_a", crunet_targets.model_a, paper=CRUNET, table="Table 8"),

@@ -429,6 +429,20 @@ def crunet_table(number: int, dataset: str, box: str, paper_accuracies: dict, fi
 CRUNET_TABLE2 = crunet_table(2, "mnist", "white", _CRUNET_T2, "Fig. 8", _CRUNET_T6, "Table 6")
 # papers/001 Table 3's caption says "MNIST"; its rows are D-Net / M-Net (CIFAR-10).
 CRUNET_TABLE3 = crunet_table(3, "cifar10", "white", _CRUNET_T3, "Fig. 9", _CRUNET_T7, "Table 7")
+# Issue 21's variant for the CRU-Nets (not in the paper): Table 3 with each CRU-Net trained on the same pairs by
+# the attack-balanced pixel loss (pixel_mse_balanced). A CRU-Net's output is input + residual, so at the start its
+# error per attack is the identity's: on CIFAR-10 the spatial pairs' is 60-350x the L-inf ones' (0.056 vs
+# 0.00015-0.001, M-net's 50,000 pairs on 2026-12-07), and after the first paper-scale epoch the pooled MSE had
+# lowered the spatial pairs' error to 0.024 while leaving every pixel attack's at or above the identity's (the
+# condition under which the issue asks for this variant). Same targets, attacks, images, pairs (the cache is
+# shared), budget and seed; its own restorer names (5.3 MB each, shippable).
+CRUNET_TABLE3_BALANCED = dataclasses.replace(
+    CRUNET_TABLE3, name="crunet_table3_cifar10_balanced", figure="variant (ours)",
+    title="CRU-Net Table 3 with an attack-balanced CRU-Net loss (issue 21; not in the paper): accuracy on CIFAR-10 "
+          "(white-box)",
+    rows={label: dataclasses.replace(row, restorer=f"{row.restorer}_balanced", recipe="pixel_mse_balanced")
+          for label, row in CRUNET_TABLE3.rows.items()},
+    paper_similarity={}, paper_similarity_table="")
 CRUNET_TABLE4 = crunet_table(4, "mnist", "black", _CRUNET_T4, "Fig. 10")
 CRUNET_TABLE5 = crunet_table(5, "cifar10", "black", _CRUNET_T5, "Fig. 11")
 
@@ -1102,7 +1116,8 @@ TABLE9 = TableSpec(
 SIMILARITY_TABLES = {"mnist": "crunet_table2_mnist_whitebox", "cifar10": "crunet_table3_cifar10_whitebox"}
 
 TABLES = {spec.name: spec for spec in (TABLE4, TABLE5, TABLE5_BALANCED, TABLE5_CRUNET_LAYOUT, TABLE6, TABLE7,
-                                       CRUNET_TABLE2, CRUNET_TABLE3, CRUNET_TABLE4, CRUNET_TABLE5, TABLE4_FEATURE_SQUEEZING,
+                                       CRUNET_TABLE2, CRUNET_TABLE3, CRUNET_TABLE3_BALANCED, CRUNET_TABLE4, CRUNET_TABLE5,
+                                       TABLE4_FEATURE_SQUEEZING,
                                        ZHANG_TABLE1, ZHANG_TABLE2, ZHANG_TABLE3, ZHANG_TABLE4A, ZHANG_TABLE4B,
                                        GAN_DENOISER_TABLE1_MNIST, GAN_DENOISER_TABLE2_MNIST,
                                        GAN_DENOISER_ABLATION_MNIST, GAN_DENOISER_TABLE1_FASHION_MNIST,

@@ -314,3 +314,23 @@ def test_similarity_keeps_other_datasets_rows(whitebox, runs, data_dir):
     assert rows[8]["target"] == "D-Net" and rows[8]["paper_table"] == "Table 7"
     assert float(rows[8]["FGSM"]) == pytest.approx(a_net["FGSM"]["ssim"], abs=1e-4)
     assert list(res["meta"]["sources"]) == ["mnist", "cifar10"]
+
+
+def test_balanced_variant_is_table3_with_its_own_crunets_and_recipe():
+    """Issue 21's variant: Table 3 (CIFAR-10, white-box) with each CRU-Net trained by the attack-balanced loss;
+    the same targets, columns, images and scales, its own restorer names (the CRU-Net builder, not shipped yet)."""
+    t3, bal = TABLES["crunet_table3_cifar10_whitebox"], TABLES["crunet_table3_cifar10_balanced"]
+    assert (bal.targets, bal.columns, bal.dataset, bal.eval_images, bal.report, bal.paper_accuracies) == \
+        (t3.targets, t3.columns, t3.dataset, t3.eval_images, t3.report, t3.paper_accuracies)
+    assert {label: (r.restorer, r.recipe, r.defense) for label, r in bal.rows.items()} == {
+        "D-Net": ("crunet_cifar10_dnet_balanced", "pixel_mse_balanced", "crunet"),
+        "M-Net": ("crunet_cifar10_mnet_balanced", "pixel_mse_balanced", "crunet")}
+    assert {label: r.trained_for for label, r in bal.rows.items()} == {label: r.trained_for for label, r in t3.rows.items()}
+    assert attack_tag(bal, "D-Net") == attack_tag(t3, "D-Net")   # the same cached attacks on the test images
+    for scale in ("quick", "default", "retrain", "paper"):
+        assert get_scale(scale, bal) == get_scale(scale, t3)
+    for label in bal.rows:
+        spec = models.get_spec(bal.restorer_of(label))
+        assert spec.builder is models.get_spec("crunet_cifar10").builder and spec.kind == "restorer"
+        assert bal.owns_restorer(label)
+    assert bal.name not in {"crunet_table3_cifar10_whitebox"} and bal.paper_similarity == {}

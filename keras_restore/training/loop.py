@@ -240,7 +240,8 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         val = ((x[n_tr:], take(y, slice(n_tr, None))) + (() if w_val is None else (w_val,))) if n_val else None
         fit_kwargs = {"y": take(y, slice(0, n_tr)), "batch_size": config.batch_size, "shuffle": True,
                       **({} if w_tr is None else {"sample_weight": w_tr})}
-    callbacks = list(callbacks)
+    # StopOnNonFinite first: a diverged step raises before any callback records its epoch or the backup saves it.
+    callbacks = [StopOnNonFinite(config, checkpoint_dir), *callbacks]
     # RunLog and KeepBest come before BackupAndRestore: an epoch is in their files before the backup
     # counts it done (a cut in between makes the resumed run redo that epoch; both drop what they had
     # kept of it), so no epoch the backup counts is missing from the record or from keep-best.
@@ -296,6 +297,41 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
     if monitor is not None:
         record["loss_per_attack"] = monitor.record()
     return record
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Raise ``FloatingPointError`` at the first batch (or epoch end) whose loss is NaN or infinite, naming where,
+    the learning rate and what to change. Keras' ``TerminateOnNaN`` only stops training: the run would then end
+    with a NaN model, or keep-best would quietly return an earlier epoch's weights as if the run had finished
+    (on 2026-12-07 M-net's paper-scale CRU-Net, Adam 1e-3, went NaN in its 2nd epoch and trained two more NaN
+    epochs before anyone looked). It comes first in :func:`fit`'s callbacks, so the diverged epoch reaches
+    neither the run log nor keep-best nor the ``BackupAndRestore`` backup: a rerun resumes from the last finished
+    epoch."""
+
+    def __init__(self, config: TrainConfig, checkpoint_dir=None):
+        super().__init__()
+        self.config, self.checkpoint_dir, self.epoch = config, checkpoint_dir, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check(logs, f"batch {batch + 1} of epoch {self.epoch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check(logs, f"the end of epoch {epoch + 1}")
+
+    def _check(self, logs, where: str):
+        bad = {k: float(v) for k, v in (logs or {}).items()
+               if "loss" in k and np.ndim(v) == 0 and not np.isfinite(float(v))}
+        if bad:
+            kept = (f"; the backup in {self.checkpoint_dir} still holds the last finished epoch"
+                    if self.checkpoint_dir is not None else "")
+            raise FloatingPointError(
+                f"Training diverged: {', '.join(f'{k} = {v}' for k, v in bad.items())} at {where} (learning rate "
+                f"{self.config.learning_rate}, {self.config.lr_schedule}, batch {self.config.batch_size}, "
+                f"{self.config.precision}). Nothing of this epoch was kept{kept}. Lower the learning rate "
+                f"(TrainConfig.learning_rate; a table's scale sets it as restorer_lr) and run again.")
 
 
 class _BackupFile(keras.callbacks.Callback):

@@ -120,6 +120,10 @@ def test_scales():
     # per target on 4,000 of its own pairs for 4 epochs
     assert (d3.target_epochs, d3.attack_overrides, d3.n_eval) == (d5.target_epochs, d5.attack_overrides, d5.n_eval)
     assert (d3.n_pairs, d3.restorer_epochs, d5.n_pairs, d5.restorer_epochs) == (4000, 4, 8000, 8)
+    # the papers' budget per CRU-Net, at Adam 3e-4 (1e-3 went NaN in M-net's 2nd epoch, as on MNIST)
+    r3, p3 = get_scale("retrain", t3), get_scale("paper", t3)
+    assert (r3.n_pairs, r3.restorer_epochs, r3.restorer_lr, p3.restorer_lr) == (50000, 20, 3e-4, 3e-4)
+    assert d3.restorer_lr == get_scale("retrain", TABLES["table5_cifar10"]).restorer_lr == 1e-3
     assert get_scale("default").n_eval == 1000   # the MNIST base scale is unchanged
 
 

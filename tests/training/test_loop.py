@@ -318,3 +318,47 @@ def test_no_clip_no_clip_gradient_record():
     adv, clean, _ = _pairs(32)
     rec = training.train_restorer(_restorer(), adv, clean, training.TrainConfig(epochs=1, batch_size=16), verbose=0)
     assert "clip_gradient" not in rec
+
+
+class _Scale(keras.layers.Layer):
+    """Multiplies by a non-trainable factor a test callback can set to NaN (a diverged step, made on purpose)."""
+
+    def build(self, input_shape):
+        self.factor = self.add_weight(shape=(), initializer="ones", trainable=False, name="factor")
+
+    def call(self, x):
+        return x * self.factor
+
+
+def test_a_diverged_epoch_raises_and_a_rerun_resumes_from_the_last_finished_one(tmp_path):
+    """A NaN loss stops training with a FloatingPointError naming where and the learning rate; the diverged
+    epoch reaches neither the run log nor the backup, so the same call resumes from the epoch before it."""
+    adv, clean, _ = _pairs()
+    ckpt = tmp_path / "ckpt"
+
+    def model():
+        inp = keras.Input((8, 8, 1))
+        out = _Scale(name="scale")(keras.layers.Conv2D(1, 3, padding="same", name="c")(inp))
+        m = keras.Model(inp, out)
+        m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+        return m
+
+    class PoisonEpoch2(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.get_layer("scale").factor.assign(float("nan"))
+
+    with pytest.raises(FloatingPointError, match=r"Training diverged: loss = nan at batch 1 of epoch 2 "
+                                                 r"\(learning rate 0.001, constant, batch 16, float32\)"):
+        training.fit(model(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, callbacks=[PoisonEpoch2()])
+    assert list(json.loads((ckpt / training.RunLog.FILE).read_text())["epochs"]) == ["1"]
+    rec = training.fit(model(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0)
+    assert rec["resumed"]["at_epoch"] == 2 and rec["history_epochs"] == [1, 2, 3]
+    assert all(np.isfinite(rec["history"]["loss"]))
+
+
+def test_a_nan_validation_loss_raises_at_the_end_of_its_epoch():
+    cfg = training.TrainConfig(epochs=1, batch_size=16)
+    with pytest.raises(FloatingPointError, match="val_loss = nan at the end of epoch 1"):
+        training.StopOnNonFinite(cfg).on_epoch_end(0, {"loss": 0.1, "val_loss": float("nan")})
+    training.StopOnNonFinite(cfg).on_epoch_end(0, {"loss": 0.1, "val_loss": 0.2, "lr": float("nan")})   # not a loss

@@ -16,7 +16,7 @@ values stay beside ours.
 
 Scales as ``crunet_table3_cifar10_whitebox.py``: ``--quick`` (CI), default (4,000 pairs x 4 epochs per
 CRU-Net, trained here: the variant's CRU-Nets are not shipped yet), ``--retrain`` (the papers' 50,000
-pairs x 20 epochs; ~2.6 h per CRU-Net in float32 on this 2-core CPU: 470 s per epoch) and ``--paper``.
+pairs x 20 epochs at Adam 3e-4; ~2.6 h per CRU-Net in float32 on this 2-core CPU: ~470 s per epoch) and ``--paper``.
 
 Outputs in ``reproduce/results/``: ``crunet_table3_cifar10_balanced.csv`` (+ ``_long.csv``,
 ``.meta.json``, ``_loss.csv`` with the loss per attack each epoch, figures).

@@ -12,7 +12,8 @@ targets are shared through the cache), with eps 8/255.
 Scales: ``--quick`` (targets 1 epoch on 1,000 images, 120 pairs, 20 test images, reduced CW /
 DeepFool / spatial grids); default (the shipped D-net / M-net and CRU-Nets); ``--retrain``
 (issue 21: D-net / M-net by the CIFAR-10 recipe of ``reproduce/cifar10_targets.py``, 30 / 50 epochs,
-shared with Table 5 through the cache; then per CRU-Net 50,000 pairs, 20 epochs, Adam 1e-3, batch 32;
+shared with Table 5 through the cache; then per CRU-Net 50,000 pairs, 20 epochs, Adam 3e-4 (1e-3 went NaN in the
+second epoch, as on MNIST), batch 32;
 200 test images, CW 3x50 iterations, an 11x3x3 spatial grid); ``--paper``
 (60 epochs, 50,000 pairs, 20 CRU-Net epochs, the whole test set: for a GPU).
 

@@ -135,7 +135,11 @@ def _training(ckpt: Path, now: float) -> dict:
     # The pace of the last PACE_EPOCHS epochs by their median: one epoch that a pause (SIGSTOP while a
     # test suite runs) or a neighbour stretched does not move it.
     recent = [x for x in (_number(epochs[e].get("seconds")) for e in done[-PACE_EPOCHS:]) if x is not None]
+    # A run whose loss went NaN / inf (before training.StopOnNonFinite, Keras trained on): no ETA, say so.
+    diverged = next((e for e in done if any(isinstance(v, float) and not math.isfinite(v)
+                                            for k, v in epochs[e].items() if "loss" in str(k))), None)
     entry.update(epochs_done=done[-1] if done else 0, epochs_planned=int(planned) if planned else None,
+                 diverged_at=diverged,
                  attempts=_number(log.get("attempts")),
                  seconds=round(sum(_number(epochs[e].get("seconds")) or 0.0 for e in done), 1),
                  last_epoch_seconds=_number(last.get("seconds")),
@@ -228,7 +232,10 @@ def format_status(st: dict) -> str:
                 + (f", last epoch {t['last_epoch_seconds']:,.0f} s" if t.get("last_epoch_seconds") is not None else "")
                 + (f"; {metrics}" if metrics else ""))
         left = (t["epochs_planned"] or 0) - t["epochs_done"]
-        if t.get("epochs_planned") and t["epochs_done"] and t.get("median_epoch_seconds") and left > 0:
+        if t.get("diverged_at"):
+            line += (f"; DIVERGED: a non-finite loss from epoch {t['diverged_at']} (no ETA: resuming it goes on from "
+                     "the NaN weights; delete this folder and rerun at a lower learning rate)")
+        elif t.get("epochs_planned") and t["epochs_done"] and t.get("median_epoch_seconds") and left > 0:
             line += (f"; ~{left * float(t['median_epoch_seconds']) / 3600:.1f} h left at the median pace of the last "
                      f"{_plural(t['pace_epochs'], 'epoch')} ({t['median_epoch_seconds']:,.0f} s)")
         if t.get("age_seconds") is not None:

@@ -158,3 +158,18 @@ def test_eta_uses_the_median_pace_so_one_paused_epoch_does_not_move_it(tmp_path)
     assert run["median_epoch_seconds"] == 110.0 and run["pace_epochs"] == 5 and run["last_epoch_seconds"] == 108.0
     text = cache.format_status(cache.status(tmp_path))
     assert "~2.9 h left at the median pace of the last 5 epochs (110 s)" in text   # 94 x 110 s
+
+
+def test_a_diverged_run_says_so_and_gets_no_eta(tmp_path):
+    """A run log whose loss went NaN (Keras trains on after one: M-net's CRU-Net on 2026-12-07) is flagged with
+    the first such epoch, not given an ETA as if it were progressing."""
+    nan = float("nan")
+    _run_log(tmp_path / "ckpt" / "crunet-k" / "run_log.json",
+             {"epochs_planned": 20, "attempts": 1,
+              "epochs": {"1": {"loss": 0.0056, "val_loss": 0.0044, "seconds": 469.0},
+                         "2": {"loss": nan, "val_loss": nan, "seconds": 551.0},
+                         "3": {"loss": nan, "val_loss": nan, "seconds": 397.0}}})
+    (run,) = cache.status(tmp_path)["in_training"]
+    assert run["diverged_at"] == 2 and run["epochs_done"] == 3
+    text = cache.format_status(cache.status(tmp_path))
+    assert "DIVERGED: a non-finite loss from epoch 2" in text and "left at the median pace" not in text

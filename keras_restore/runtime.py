@@ -92,9 +92,25 @@ def cpu_supports_bf16() -> bool:
     return False
 
 
+def gpu_supports_bf16() -> bool:
+    """True when a visible GPU has bfloat16 tensor cores: compute capability 8.0 or higher (Ampere, Hopper);
+    a V100 (7.0) or T4 (7.5) has none."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            capability = tf.config.experimental.get_device_details(gpu).get("compute_capability")
+        except (ValueError, RuntimeError):
+            continue
+        if capability and tuple(capability) >= (8, 0):
+            return True
+    return False
+
+
 def bf16_is_native() -> bool:
-    """True when bfloat16 runs on hardware units here: a GPU, or a CPU with AMX-BF16 / AVX512-BF16."""
-    return cpu_supports_bf16() or has_gpu()
+    """True when bfloat16 runs on hardware units here: a CPU with AMX-BF16 / AVX512-BF16, or a GPU of compute
+    capability 8.0 or higher."""
+    return cpu_supports_bf16() or gpu_supports_bf16()
 
 
 _WARNED_EMULATED = False

@@ -171,6 +171,8 @@ def main(argv=None) -> list[dict]:
                "delta": None if ref is None else round(acc - ref, 2), "reference_source": ref_source,
                "scale": args.scale, "epochs": record.get("config", {}).get("epochs"),
                "peak_learning_rate": record.get("config", {}).get("learning_rate"),
+               "lr_schedule": record.get("config", {}).get("lr_schedule"),
+               "batch_size": record.get("config", {}).get("batch_size"),
                "recipe": (record.get("recipe") or {}).get("stages", [""])[0],
                "recipe_name": cifar_targets.recipe_name_of(record) or "",
                "train_seconds": record.get("seconds"), "precision": record.get("precision", ""),
@@ -199,24 +201,26 @@ def main(argv=None) -> list[dict]:
         out.mkdir(parents=True, exist_ok=True)
         # Rows merge by model: a run training two targets keeps the rows an earlier run wrote.
         io.merge_csv(out / "cifar10_targets.csv", rows, key="model")
-        # Per model, what its own row records (a row kept from an earlier run keeps its recipe, epochs and scale).
+        # Per model, what its own row records: this run's rows as made (unrounded), a row kept from an earlier run
+        # as the CSV holds it (its recipe, epochs, scale; the constants here where an older row lacks a field).
         merged = {row["model"]: row for row in io.read_csv(out / "cifar10_targets.csv")}
+        merged.update({row["model"]: row for row in rows})
         io.write_json(out / "cifar10_targets.meta.json",
                       {"scale": args.scale, "scale_of": {m: r.get("scale") for m, r in merged.items()},
                        # the recipe's name where the row records it (rows since 2026-12-07), else its description
                        "recipe": {m: r.get("recipe_name") or r.get("recipe") for m, r in merged.items()},
                        "learning_rate": {m: _number(r.get("peak_learning_rate")) or learning_rate(m)
                                          for m, r in merged.items()},
-                       "batch_size": BATCH,
+                       "batch_size": {m: _number(r.get("batch_size")) or BATCH for m, r in merged.items()},
                        "epochs": {m: _number(r.get("epochs")) for m, r in merged.items()},
-                       "lr_schedule": {m: SCHEDULE[m] for m in merged},
+                       "lr_schedule": {m: r.get("lr_schedule") or SCHEDULE[m] for m, r in merged.items()},
                        "data": source, "seed": args.seed, "versions": io.versions()})
         print(f"[out] {out / 'cifar10_targets.csv'}")
     return rows
 
 
 def _number(text):
-    """A CSV cell read back as a number (int where whole), None where empty."""
+    """A CSV cell read back as a number (int where whole), None where empty; a number is kept."""
     if text in (None, ""):
         return None
     value = float(text)

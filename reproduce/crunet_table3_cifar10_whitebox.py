@@ -15,7 +15,7 @@ DeepFool / spatial grids); default (the shipped D-net / M-net and CRU-Nets); ``-
 shared with Table 5 through the cache; then per CRU-Net 50,000 pairs, 20 epochs, Adam 3e-4 (1e-3 went NaN in the
 second epoch, as on MNIST), batch 32;
 200 test images, CW 3x50 iterations, an 11x3x3 spatial grid); ``--paper``
-(60 epochs, 50,000 pairs, 20 CRU-Net epochs, the whole test set: for a GPU).
+(60 epochs, 50,000 pairs, 20 CRU-Net epochs at Adam 3e-4, the whole test set: for a GPU).
 
 Outputs: ``crunet_table3_cifar10_whitebox.csv`` (+ ``_long.csv``, ``.meta.json``,
 ``_examples.png``, ``_bars.png`` like Fig. 9, ``_loss.png`` / ``_loss.csv`` like Figs. 3-5),

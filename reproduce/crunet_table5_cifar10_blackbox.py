@@ -9,8 +9,10 @@ and their adversarial sets are those of Table 3 (shared through the cache). See
 
 Scales as ``crunet_table3_cifar10_whitebox.py``: the default loads the shipped D-net / M-net and
 CRU-Nets; ``--retrain`` uses the same two CRU-Nets as Table 3's ``--retrain`` (50,000 pairs from
-their own target, 20 epochs each), so after Table 3 with the same cache only the swapped
-evaluation runs (its adversarial test sets are Table 3's, cached too).
+their own target, 20 epochs each, Adam 3e-4), so whichever of the two runs second with the same cache
+finds both CRU-Nets and the adversarial test sets there and only evaluates. The driver
+(``cifar10_paper_scale.sh``, step 4) runs this one first: its first row trains M-net's CRU-Net, whose
+pairs are cheap (MobileNet), then D-net's.
 
 Outputs: ``crunet_table5_cifar10_blackbox.csv`` (+ ``_long.csv``, ``.meta.json``,
 ``_examples.png``, ``_bars.png`` like Fig. 11).

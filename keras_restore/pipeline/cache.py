@@ -85,6 +85,7 @@ class Cache:
 
 _CHUNK = re.compile(r"^(?P<set>.+)-chunk(?P<index>\d+)$")
 RUN_LOG = "run_log.json"   # training.RunLog.FILE (not imported: reading a cache's status loads no Keras)
+DIVERGED = "diverged.json"   # training.StopOnNonFinite.FILE: where a run's loss went non-finite
 PACE_EPOCHS = 5            # a model in training: its ETA from the median seconds of its last epochs
 
 
@@ -135,9 +136,13 @@ def _training(ckpt: Path, now: float) -> dict:
     # The pace of the last PACE_EPOCHS epochs by their median: one epoch that a pause (SIGSTOP while a
     # test suite runs) or a neighbour stretched does not move it.
     recent = [x for x in (_number(epochs[e].get("seconds")) for e in done[-PACE_EPOCHS:]) if x is not None]
-    # A run whose loss went NaN / inf (before training.StopOnNonFinite, Keras trained on): no ETA, say so.
+    # A run whose loss went NaN / inf: stopped by training.StopOnNonFinite (its file says where), or, before it
+    # existed, trained on by Keras (NaN epochs in the run log). No ETA either way.
+    stopped = io.load_json(path.parent / DIVERGED)
     diverged = next((e for e in done if any(isinstance(v, float) and not math.isfinite(v)
                                             for k, v in epochs[e].items() if "loss" in str(k))), None)
+    if isinstance(stopped, dict) and _number(stopped.get("epoch")) is not None:
+        diverged = int(stopped["epoch"]) if diverged is None else min(diverged, int(stopped["epoch"]))
     entry.update(epochs_done=done[-1] if done else 0, epochs_planned=int(planned) if planned else None,
                  diverged_at=diverged,
                  attempts=_number(log.get("attempts")),
@@ -233,8 +238,8 @@ def format_status(st: dict) -> str:
                 + (f"; {metrics}" if metrics else ""))
         left = (t["epochs_planned"] or 0) - t["epochs_done"]
         if t.get("diverged_at"):
-            line += (f"; DIVERGED: a non-finite loss from epoch {t['diverged_at']} (no ETA: resuming it goes on from "
-                     "the NaN weights; delete this folder and rerun at a lower learning rate)")
+            line += (f"; DIVERGED: a non-finite loss in epoch {t['diverged_at']} (no ETA: the same settings resume "
+                     "into it again; rerun at a lower learning rate, which trains under another cache key)")
         elif t.get("epochs_planned") and t["epochs_done"] and t.get("median_epoch_seconds") and left > 0:
             line += (f"; ~{left * float(t['median_epoch_seconds']) / 3600:.1f} h left at the median pace of the last "
                      f"{_plural(t['pace_epochs'], 'epoch')} ({t['median_epoch_seconds']:,.0f} s)")

@@ -241,7 +241,9 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         fit_kwargs = {"y": take(y, slice(0, n_tr)), "batch_size": config.batch_size, "shuffle": True,
                       **({} if w_tr is None else {"sample_weight": w_tr})}
     # StopOnNonFinite first: a diverged step raises before any callback records its epoch or the backup saves it.
-    callbacks = [StopOnNonFinite(config, checkpoint_dir), *callbacks]
+    guard = StopOnNonFinite(config)
+    guard.backup_dir = checkpoint_dir
+    callbacks = [guard, *callbacks]
     # RunLog and KeepBest come before BackupAndRestore: an epoch is in their files before the backup
     # counts it done (a cut in between makes the resumed run redo that epoch; both drop what they had
     # kept of it), so no epoch the backup counts is missing from the record or from keep-best.
@@ -299,41 +301,6 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
     return record
 
 
-class StopOnNonFinite(keras.callbacks.Callback):
-    """Raise ``FloatingPointError`` at the first batch (or epoch end) whose loss is NaN or infinite, naming where,
-    the learning rate and what to change. Keras' ``TerminateOnNaN`` only stops training: the run would then end
-    with a NaN model, or keep-best would quietly return an earlier epoch's weights as if the run had finished
-    (on 2026-12-07 M-net's paper-scale CRU-Net, Adam 1e-3, went NaN in its 2nd epoch and trained two more NaN
-    epochs before anyone looked). It comes first in :func:`fit`'s callbacks, so the diverged epoch reaches
-    neither the run log nor keep-best nor the ``BackupAndRestore`` backup: a rerun resumes from the last finished
-    epoch."""
-
-    def __init__(self, config: TrainConfig, checkpoint_dir=None):
-        super().__init__()
-        self.config, self.checkpoint_dir, self.epoch = config, checkpoint_dir, 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._check(logs, f"batch {batch + 1} of epoch {self.epoch + 1}")
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._check(logs, f"the end of epoch {epoch + 1}")
-
-    def _check(self, logs, where: str):
-        bad = {k: float(v) for k, v in (logs or {}).items()
-               if "loss" in k and np.ndim(v) == 0 and not np.isfinite(float(v))}
-        if bad:
-            kept = (f"; the backup in {self.checkpoint_dir} still holds the last finished epoch"
-                    if self.checkpoint_dir is not None else "")
-            raise FloatingPointError(
-                f"Training diverged: {', '.join(f'{k} = {v}' for k, v in bad.items())} at {where} (learning rate "
-                f"{self.config.learning_rate}, {self.config.lr_schedule}, batch {self.config.batch_size}, "
-                f"{self.config.precision}). Nothing of this epoch was kept{kept}. Lower the learning rate "
-                f"(TrainConfig.learning_rate; a table's scale sets it as restorer_lr) and run again.")
-
-
 class _BackupFile(keras.callbacks.Callback):
     """A callback keeping one JSON file (``FILE``) beside the BackupAndRestore backup (``backup_dir``,
     set by :func:`fit`), removed with it when training completes."""
@@ -353,6 +320,64 @@ class _BackupFile(keras.callbacks.Callback):
         path = self._path()
         if path is not None and path.parent.exists():
             io.write_json(path, obj)
+
+
+class StopOnNonFinite(_BackupFile):
+    """Raise ``FloatingPointError`` at the first batch (or epoch end) whose loss is NaN or infinite, naming where,
+    the optimizers' learning rates and what to change. Keras' ``TerminateOnNaN`` only stops training: the run
+    would then end with a NaN model, or keep-best would quietly return an earlier epoch's weights as if the run
+    had finished (on 2026-12-07 M-net's paper-scale CRU-Net, Adam 1e-3, went NaN in its 2nd epoch and trained two
+    more NaN epochs before anyone looked). It comes first in :func:`fit`'s callbacks, so the diverged epoch
+    reaches neither the run log nor keep-best nor the ``BackupAndRestore`` backup; with a ``backup_dir`` it
+    writes ``FILE`` there first (where, which losses, the rates), which ``keras-restore cache`` reports."""
+
+    FILE = "diverged.json"
+
+    def __init__(self, config: TrainConfig):
+        super().__init__()
+        self.config, self.epoch = config, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check(logs, self.epoch, batch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check(logs, epoch, None)
+
+    def learning_rates(self) -> dict:
+        """The current learning rate of each optimizer the model trains with (``optimizer``, or a GAN's
+        ``g_optimizer`` / ``d_optimizer``), falling back to the config's."""
+        rates = {}
+        for name in ("optimizer", "g_optimizer", "d_optimizer"):
+            opt = getattr(self.model, name, None) if self.model is not None else None
+            try:
+                rates[name] = float(keras.ops.convert_to_numpy(opt.learning_rate))
+            except (AttributeError, TypeError, ValueError):
+                continue
+        return rates or {"TrainConfig.learning_rate": float(self.config.learning_rate)}
+
+    def _check(self, logs, epoch: int, batch):
+        bad = {k: float(v) for k, v in (logs or {}).items()
+               if "loss" in k and np.ndim(v) == 0 and not np.isfinite(float(v))}
+        if not bad:
+            return
+        where = f"batch {batch + 1} of epoch {epoch + 1}" if batch is not None else f"the end of epoch {epoch + 1}"
+        rates = self.learning_rates()
+        self._write({"epoch": epoch + 1, "batch": None if batch is None else batch + 1,
+                     "losses": {k: str(v) for k, v in bad.items()}, "learning_rates": rates})
+        if epoch == 0:
+            kept = "; no epoch had finished, so there is no backup to resume from"
+        elif self.backup_dir is not None:
+            kept = f"; the backup in {self.backup_dir} holds epoch {epoch}, from which a rerun resumes"
+        else:
+            kept = ""
+        raise FloatingPointError(
+            f"Training diverged: {', '.join(f'{k} = {v}' for k, v in bad.items())} at {where} (learning rate "
+            f"{', '.join(f'{k} {v:.3g}' for k, v in rates.items())}; batch {self.config.batch_size}, "
+            f"{self.config.precision}). Nothing of this epoch was kept{kept}. Lower the learning rate of whatever "
+            f"sets it for this model (a recipe's or a table scale's, e.g. restorer_lr) and run again.")
 
 
 class RunLog(_BackupFile):

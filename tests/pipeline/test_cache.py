@@ -172,4 +172,11 @@ def test_a_diverged_run_says_so_and_gets_no_eta(tmp_path):
     (run,) = cache.status(tmp_path)["in_training"]
     assert run["diverged_at"] == 2 and run["epochs_done"] == 3
     text = cache.format_status(cache.status(tmp_path))
-    assert "DIVERGED: a non-finite loss from epoch 2" in text and "left at the median pace" not in text
+    assert "DIVERGED: a non-finite loss in epoch 2" in text and "left at the median pace" not in text
+    # a run stopped by training.StopOnNonFinite: its run log is finite, its diverged.json says where
+    _run_log(tmp_path / "ckpt" / "crunet-k" / "run_log.json",
+             {"epochs_planned": 20, "epochs": {"1": {"loss": 0.0056, "seconds": 469.0}}})
+    _run_log(tmp_path / "ckpt" / "crunet-k" / "diverged.json", {"epoch": 2, "batch": 7, "losses": {"loss": "nan"}})
+    (run,) = cache.status(tmp_path)["in_training"]
+    assert run["diverged_at"] == 2 and run["epochs_done"] == 1
+    assert "DIVERGED: a non-finite loss in epoch 2" in cache.format_status(cache.status(tmp_path))

@@ -26,6 +26,10 @@ def test_quick_run_trains_evaluates_and_resumes_from_cache(reproduce_script, dat
         assert next(csv.DictReader(f))["model"] == "resnet_cifar10"
     meta = json.loads((tmp_path / "out" / "cifar10_targets.meta.json").read_text())
     assert meta["scale"] == "quick" and meta["recipe"] == {"resnet_cifar10": "classifier_cifar_he"}
+    # per model, from its own record: epochs, peak learning rate, schedule and batch of the run that made the row
+    assert meta["epochs"] == {"resnet_cifar10": row["epochs"]} and meta["scale_of"] == {"resnet_cifar10": "quick"}
+    assert meta["learning_rate"] == {"resnet_cifar10": row["peak_learning_rate"]}
+    assert meta["lr_schedule"] == {"resnet_cifar10": row["lr_schedule"]} and meta["batch_size"] == {"resnet_cifar10": 128}
     again = script.main(argv)   # the trained model is cached: the same accuracy, not retrained
     assert again[0]["source"] == "cached" and again[0]["test_accuracy"] == row["test_accuracy"]
 

@@ -42,7 +42,7 @@ def test_target_precision_per_choice(monkeypatch):
 
     monkeypatch.delenv("KERAS_RESTORE_PRECISION", raising=False)
     monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: True)
-    monkeypatch.setattr(runtime, "has_gpu", lambda: False)
+    monkeypatch.setattr(runtime, "gpu_supports_bf16", lambda: False)
     assert cifar_targets.target_precision("densenet121_cifar10") == "float32"
     assert cifar_targets.target_precision("resnet_cifar10", "recipe") == "mixed_bfloat16"
     assert cifar_targets.target_precision("densenet121_cifar10", "mixed_bfloat16") == "mixed_bfloat16"
@@ -53,9 +53,9 @@ def test_target_precision_per_choice(monkeypatch):
     assert cifar_targets.target_precision("resnet_cifar10") == "mixed_bfloat16"   # recipe: its own, whatever the env
     # bfloat16 is a speed choice: on a CPU without bfloat16 units (emulated, ~0.5x) the recipe trains in float32
     monkeypatch.setattr(runtime, "cpu_supports_bf16", lambda: False)
-    monkeypatch.setattr(runtime, "has_gpu", lambda: True)   # a GPU runs bfloat16 natively: the recipe's own kept
+    monkeypatch.setattr(runtime, "gpu_supports_bf16", lambda: True)   # an Ampere+ GPU: the recipe's own kept
     assert cifar_targets.target_precision("resnet_cifar10") == "mixed_bfloat16"
-    monkeypatch.setattr(runtime, "has_gpu", lambda: False)
+    monkeypatch.setattr(runtime, "gpu_supports_bf16", lambda: False)
     assert cifar_targets.target_precision("resnet_cifar10") == "float32"
     assert cifar_targets.target_precision("densenet121_cifar10") == "float32"
     assert cifar_targets.target_precision("resnet_cifar10", "mixed_bfloat16") == "mixed_bfloat16"   # asked for: kept

@@ -348,10 +348,16 @@ def test_a_diverged_epoch_raises_and_a_rerun_resumes_from_the_last_finished_one(
             if epoch == 1:
                 self.model.get_layer("scale").factor.assign(float("nan"))
 
+    m = model()
+    m.optimizer.learning_rate = 2e-3   # the optimizer's own rate is reported, not the config's (1e-3)
     with pytest.raises(FloatingPointError, match=r"Training diverged: loss = nan at batch 1 of epoch 2 "
-                                                 r"\(learning rate 0.001, constant, batch 16, float32\)"):
-        training.fit(model(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, callbacks=[PoisonEpoch2()])
+                                                 r"\(learning rate optimizer 0.002; batch 16, float32\)\. .*holds "
+                                                 r"epoch 1, from which a rerun resumes"):
+        training.fit(m, adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, callbacks=[PoisonEpoch2()])
     assert list(json.loads((ckpt / training.RunLog.FILE).read_text())["epochs"]) == ["1"]
+    stopped = json.loads((ckpt / training.StopOnNonFinite.FILE).read_text())
+    assert (stopped["epoch"], stopped["batch"], stopped["losses"]) == (2, 1, {"loss": "nan"})
+    assert stopped["learning_rates"]["optimizer"] == pytest.approx(2e-3)
     rec = training.fit(model(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0)
     assert rec["resumed"]["at_epoch"] == 2 and rec["history_epochs"] == [1, 2, 3]
     assert all(np.isfinite(rec["history"]["loss"]))
@@ -359,6 +365,7 @@ def test_a_diverged_epoch_raises_and_a_rerun_resumes_from_the_last_finished_one(
 
 def test_a_nan_validation_loss_raises_at_the_end_of_its_epoch():
     cfg = training.TrainConfig(epochs=1, batch_size=16)
-    with pytest.raises(FloatingPointError, match="val_loss = nan at the end of epoch 1"):
+    with pytest.raises(FloatingPointError, match="val_loss = nan at the end of epoch 1 .*learning rate "
+                                                 "TrainConfig.learning_rate 0.001.*no epoch had finished"):
         training.StopOnNonFinite(cfg).on_epoch_end(0, {"loss": 0.1, "val_loss": float("nan")})
     training.StopOnNonFinite(cfg).on_epoch_end(0, {"loss": 0.1, "val_loss": 0.2, "lr": float("nan")})   # not a loss

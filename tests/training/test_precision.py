@@ -48,6 +48,7 @@ def test_precision_names_are_checked():
     assert runtime.training_precision("float32") == "float32"
     assert runtime.training_precision("auto") in runtime.PRECISIONS
     assert isinstance(runtime.cpu_supports_bf16(), bool)
+    assert isinstance(runtime.gpu_supports_bf16(), bool) and isinstance(runtime.bf16_is_native(), bool)
 
 
 @pytest.mark.parametrize("has_bf16, policy, warns", [

@@ -58,8 +58,13 @@ def _restorer_meta(spec: TableSpec, records: dict) -> dict:
 
 def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduce/results",
               cache_dir="reproduce/cache", seed: int = 0, columns=None, ship: bool = False,
-              restorer_file=None, progress: bool = True, log=print, precision: str = "float32") -> dict:
+              restorer_file=None, progress: bool = True, log=print, precision: str = "float32",
+              rows=None) -> dict:
     """Run every phase for ``spec`` at ``scale``; write CSVs, metadata and figures.
+
+    ``rows``: run only these row labels (:func:`~keras_restore.pipeline.tables.select_rows`: the same
+    models, cache keys and images as the whole table; outputs under their own stem). Not with ``ship``:
+    shipping is for a whole table's run.
 
     ``precision``: the Keras dtype policy models are *trained* in (``"auto"``:
     :func:`keras_restore.runtime.training_precision`); attacks and evaluation run in float32.
@@ -71,6 +76,13 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     from keras_restore.pipeline import figures, report
     from keras_restore.pipeline.ship import ship_table
 
+    if rows is not None:
+        from keras_restore.pipeline.tables import select_rows
+
+        if ship:
+            raise ValueError(f"--ship ships the models of a whole table's run; run {spec.name} without --rows "
+                             f"({', '.join(rows)}) to ship.")
+        spec = select_rows(spec, rows)
     t0 = time.time()
     runtime.configure()
     runtime.seed_everything(seed)

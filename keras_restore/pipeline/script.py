@@ -73,11 +73,23 @@ def add_dataset_flag(p: argparse.ArgumentParser, datasets, *, not_run=None):
                         + "".join(f"; {name}: {reason}" for name, reason in not_run.items()))
 
 
-def dataset_args(description: str, argv, datasets, *, not_run=None):
-    """:func:`parser` plus :func:`add_dataset_flag`, parsed."""
+def dataset_args(description: str, argv, datasets, *, not_run=None, rows: bool = False):
+    """:func:`parser` plus :func:`add_dataset_flag` (and :func:`add_rows_flag` with ``rows``), parsed."""
     p = parser(description)
     add_dataset_flag(p, datasets, not_run=not_run)
+    if rows:
+        add_rows_flag(p)
     return p.parse_args(argv)
+
+
+def add_rows_flag(p: argparse.ArgumentParser, labels=()) -> None:
+    """``--rows`` (into ``args.rows``; default None, the whole table) for a table script: a partial run
+    of some rows (:func:`keras_restore.pipeline.tables.select_rows`), e.g. one whose restorer has
+    finished training while the other's has not."""
+    known = f" ({', '.join(labels)})" if labels else ""
+    p.add_argument("--rows", nargs="+", default=None, metavar="ROW",
+                   help=f"run only these rows of the table{known}, e.g. one whose restorer is trained while the "
+                        "other's is not; outputs go to <table>_rows-<rows>.csv beside the whole table's (no --ship)")
 
 
 def _out_dir(args) -> str:
@@ -94,16 +106,20 @@ def main_for(spec_name: str, argv=None, *, datasets=(), not_run=None) -> dict:
 
     if datasets:
         title = get_table(spec_name.format(dataset=datasets[0])).title.replace(f" on {PRETTY[datasets[0]]}", "")
-        args = dataset_args(f"{title} (--dataset: {', '.join(datasets)})", argv, datasets, not_run=not_run)
+        args = dataset_args(f"{title} (--dataset: {', '.join(datasets)})", argv, datasets, not_run=not_run,
+                            rows=True)
         spec = get_table(spec_name.format(dataset=args.dataset))
     else:
         spec = get_table(spec_name)
-        args = parser(spec.title).parse_args(argv)
+        p = parser(spec.title)
+        add_rows_flag(p, spec.rows)
+        args = p.parse_args(argv)
     out = _out_dir(args)
     try:
         return run_table(spec, get_scale(args.scale, spec), data_dir=args.data_dir, out_dir=out, cache_dir=args.cache_dir,
                          seed=args.seed, columns=args.attacks, ship=args.ship,
-                         restorer_file=args.restorer_file, progress=not args.quiet, precision=args.precision)
+                         restorer_file=args.restorer_file, progress=not args.quiet, precision=args.precision,
+                         rows=args.rows)
     except (ValueError, FileNotFoundError, PermissionError) as e:
         print(f"{Path(sys.argv[0]).name}: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None

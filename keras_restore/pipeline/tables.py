@@ -12,6 +12,7 @@ restored vs original images, kept in the white-box specs' ``paper_similarity``).
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from keras_restore.pipeline import cifar_targets
@@ -261,6 +262,37 @@ def balanced_variant(spec: TableSpec, name: str, title: str, restorer_of, **chan
         spec, name=name, title=title, figure="variant (ours)",
         rows={label: dataclasses.replace(row, restorer=restorer_of(row), recipe="pixel_mse_balanced")
               for label, row in spec.rows.items()}, **changes)
+
+
+def select_rows(spec: TableSpec, labels) -> TableSpec:
+    """``spec`` with only the rows ``labels`` (in the table's order): a partial run, e.g. one row whose
+    restorer has finished training while the other's is still in training. Each kept row's restorer is
+    trained for the same targets as in the whole table (``Row.trained_for`` made explicit), so its cache
+    key and weights are the whole table's. The outputs get their own stem, ``<table>_rows-<labels>``,
+    and the title says which rows ran, so a partial run never replaces the whole table's files."""
+    labels = list(labels)
+    if not labels:
+        raise ValueError(f"`rows` must name at least one row of {spec.name!r}; expected some of: "
+                         f"{', '.join(spec.rows)}.")
+    unknown = [label for label in labels if label not in spec.rows]
+    if unknown:
+        raise ValueError(f"Unknown row(s) {unknown} for table {spec.name!r}; expected some of: "
+                         f"{', '.join(spec.rows)}.")
+    keep = [label for label in spec.rows if label in labels]
+    if len(keep) == len(spec.rows):
+        return spec
+
+    def only(d: dict) -> dict:
+        return {k: v for k, v in d.items() if k in keep}
+
+    slug = "-".join(re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") for label in keep)
+    rows = {label: spec.rows[label] if spec.rows[label].restorer is None else
+            dataclasses.replace(spec.rows[label], trained_for=spec.trained_for(label)) for label in keep}
+    return dataclasses.replace(
+        spec, name=f"{spec.name}_rows-{slug}", title=f"{spec.title} [partial run: row(s) {', '.join(keep)} only]",
+        rows=rows, paper=only(spec.paper), paper_accuracy=only(spec.paper_accuracy),
+        paper_accuracies=only(spec.paper_accuracies), paper_similarity=only(spec.paper_similarity),
+        attack_labels=only(spec.attack_labels))
 
 
 TABLE5_BALANCED = balanced_variant(

@@ -280,6 +280,29 @@ def test_blackbox_rows_use_the_other_targets_restorer(whitebox, runs, data_dir):
     assert float(rows[0]["crunet_defense_pct_paper"]) == 98.66
 
 
+def test_partial_run_of_one_row_uses_the_whole_tables_models(whitebox, runs, data_dir):
+    """``rows``: one black-box row, once its CRU-Net is trained, without the other row's. Same restorer
+    (cache hit on the white-box table's file), same targets and attack sets; its own output stem, so
+    the whole table's files are left alone."""
+    logs = []
+    res = run_table(CRUNET_TABLE4, MICRO, data_dir=data_dir, out_dir=runs["out"], cache_dir=runs["cache"],
+                    columns=["FGSM"], rows=["B-net/A-net"], progress=False, log=logs.append)
+    assert [r["target"] for r in res["long"]] == ["B-net/A-net"]
+    assert sum("cached restorer crunet_mnist_" in line for line in logs) == 1
+    assert not any("training crunet" in line for line in logs)
+    assert res["meta"]["restorer"]["name"] == "crunet_mnist_anet"   # one restorer: the table-wide record
+    hit = next(line for line in logs if "cached restorer crunet_mnist_" in line).split()[-1]
+    assert [p.name for p in (runs["cache"] / "models").glob("crunet_mnist_anet-*.keras")] == [hit]
+    assert res["meta"]["table"] == "crunet_table4_mnist_blackbox_rows-b-net-a-net"
+    assert "partial run: row(s) B-net/A-net only" in res["meta"]["title"]
+    wb = next(r for r in whitebox["long"] if r["attack"] == "FGSM" and r["target"] == "B-Net")
+    assert res["long"][0]["adversarial_accuracy"] == wb["adversarial_accuracy"]
+    rows = list(csv.DictReader(open(runs["out"] / "crunet_table4_mnist_blackbox_rows-b-net-a-net.csv")))
+    assert [(r["target"], r["restorer"]) for r in rows] == [("B-net/A-net", "crunet_mnist_anet")]
+    assert float(rows[0]["crunet_defense_pct_paper"]) == pytest.approx(
+        CRUNET_TABLE4.paper_accuracies["B-net/A-net"]["FGSM"]["defense"] * 100)
+
+
 def test_similarity_from_the_whitebox_results(whitebox, runs, data_dir):
     logs = []
     res = similarity_table(MICRO, datasets=["mnist"], data_dir=data_dir, out_dir=runs["out"],

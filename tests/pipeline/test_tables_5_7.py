@@ -123,3 +123,46 @@ def test_crunet_layout_ablation_is_table5_with_only_the_restorer_layout_changed(
     assert spec.kind == "restorer" and spec.dataset == "cifar10" and not spec.not_shipped
     assert spec.builder is models.get_spec("crunet_cifar10").builder is not models.get_spec("restorer_cifar10").builder
     assert models.build("restorer_cifar10_crunet_layout").count_params() == 1_233_619
+
+
+def test_select_rows_keeps_each_restorers_training_targets():
+    """A partial run of Table 5 (one row) trains/loads the very restorer of the whole table: its
+    ``trained_for`` stays both targets, so its cache key is the same; the outputs get their own stem."""
+    from keras_restore.pipeline.tables import select_rows
+
+    t5 = TABLES["table5_cifar10"]
+    one = select_rows(t5, ["Mobile-Net"])
+    assert list(one.rows) == ["Mobile-Net"] and one.name == "table5_cifar10_rows-mobile-net"
+    assert one.trained_for("Mobile-Net") == t5.trained_for("Mobile-Net") == t5.targets
+    assert not one.owns_restorer("Mobile-Net")   # so it is never shipped from a partial run
+    assert one.paper == {"Mobile-Net": t5.paper["Mobile-Net"]} and "partial run" in one.title
+    assert select_rows(t5, ["Mobile-Net", "Dense-Net"]) is t5   # every row: the table itself
+    assert get_scale("retrain", one) == get_scale("retrain", t5)
+    with pytest.raises(ValueError, match=r"Unknown row\(s\) \['M-Net'\] for table 'table5_cifar10'; expected some "
+                                         r"of: Dense-Net, Mobile-Net\."):
+        select_rows(t5, ["M-Net"])
+    with pytest.raises(ValueError, match="`rows` must name at least one row of 'table5_cifar10'"):
+        select_rows(t5, [])
+
+
+def test_rows_flag_is_refused_with_ship(data_dir, tmp_path):
+    with pytest.raises(ValueError, match=r"--ship ships the models of a whole table's run; run table5_cifar10 "
+                                         r"without --rows \(Mobile-Net\)"):
+        run_table(TABLES["table5_cifar10"], get_scale("quick", TABLES["table5_cifar10"]), data_dir=data_dir,
+                  out_dir=tmp_path, cache_dir=tmp_path, rows=["Mobile-Net"], ship=True, progress=False,
+                  log=lambda s: None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rows_flag_on_the_command_line(data_dir, tmp_path, capsys):
+    from keras_restore.pipeline.script import main_for
+
+    with pytest.raises(SystemExit) as e:
+        main_for("crunet_table5_cifar10_blackbox", ["--quick", "--data-dir", str(data_dir), "--out-dir",
+                                                    str(tmp_path), "--cache-dir", str(tmp_path), "--rows", "M-Net"])
+    assert e.value.code == 1
+    assert "error: Unknown row(s) ['M-Net'] for table 'crunet_table5_cifar10_blackbox'; expected some of: " \
+           "D-net/M-net, M-net/D-net." in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main_for("table5_cifar10", ["--help"])
+    assert "--rows ROW [ROW ...]" in capsys.readouterr().out

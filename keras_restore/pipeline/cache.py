@@ -86,6 +86,7 @@ class Cache:
 _CHUNK = re.compile(r"^(?P<set>.+)-chunk(?P<index>\d+)$")
 RUN_LOG = "run_log.json"   # training.RunLog.FILE (not imported: reading a cache's status loads no Keras)
 DIVERGED = "diverged.json"   # training.StopOnNonFinite.FILE: where a run's loss went non-finite
+LOSS_PER_GROUP = "loss_per_group.json"   # training.LossPerGroup.FILE: MSE per attack, before training and per epoch
 PACE_EPOCHS = 5            # a model in training: its ETA from the median seconds of its last epochs
 
 
@@ -150,8 +151,33 @@ def _training(ckpt: Path, now: float) -> dict:
                  last_epoch_seconds=_number(last.get("seconds")),
                  median_epoch_seconds=round(statistics.median(recent), 1) if recent else None,
                  pace_epochs=len(recent),
-                 last={k: _number(v) for k, v in last.items() if k != "seconds"})
+                 last={k: _number(v) for k, v in last.items() if k != "seconds"},
+                 loss_per_group=_loss_per_group(path.parent / LOSS_PER_GROUP))
     return entry
+
+
+def _loss_per_group(path: Path) -> dict | None:
+    """A run's held-out MSE per attack (group) from its :class:`~keras_restore.training.LossPerGroup` file:
+    ``{"epochs": [0, 1, ...], "identity": {group: MSE before training}, "last": {group: MSE after the last
+    epoch}, "by_epoch": {epoch: {group: MSE}}}`` from the ``val`` split (``train`` when there is none).
+    Epoch 0 is the model before training: for a residual restorer (output = input + residual, the
+    CRU-Nets) that is the identity's error, i.e. no restoration. None if absent or unreadable."""
+    data = io.load_json(path)
+    if not isinstance(data, dict):
+        return None
+    by_epoch = {}
+    for key, splits in data.items():
+        if not (str(key).isdigit() and isinstance(splits, dict)):
+            continue
+        split = splits.get("val") or splits.get("train")
+        if isinstance(split, dict):
+            values = {g: _number(v) for g, v in split.items()}
+            by_epoch[int(key)] = {g: v for g, v in values.items() if v is not None}
+    if not by_epoch:
+        return None
+    epochs = sorted(by_epoch)
+    return {"epochs": epochs, "identity": by_epoch[epochs[0]] if epochs[0] == 0 else {},
+            "last": by_epoch[epochs[-1]], "by_epoch": {str(e): by_epoch[e] for e in epochs}}
 
 
 def status(root) -> dict:
@@ -246,6 +272,13 @@ def format_status(st: dict) -> str:
         if t.get("age_seconds") is not None:
             line += f" (log written {_age(t['age_seconds'])} ago)"
         lines.append(line)
+        lpg = t.get("loss_per_group")
+        if lpg and lpg["epochs"][-1] > 0:
+            ident = lpg["identity"]
+            parts = [f"{g} {v:.3g}" + (f" ({v / ident[g]:.2f}x)" if ident.get(g) else "")
+                     for g, v in lpg["last"].items()]
+            lines.append(f"    held-out MSE per attack after epoch {lpg['epochs'][-1]}"
+                         + (" (x its value before training)" if ident else "") + ": " + ", ".join(parts))
     lines.append(f"attack sets: {len(st['attack_sets'])} finished, "
                  f"{sum(s['images'] or 0 for s in st['attack_sets']):,} images")
     lines.append(f"attack sets being made in chunks: {len(st['partial_attack_sets'])}")

@@ -180,3 +180,30 @@ def test_a_diverged_run_says_so_and_gets_no_eta(tmp_path):
     (run,) = cache.status(tmp_path)["in_training"]
     assert run["diverged_at"] == 2 and run["epochs_done"] == 1
     assert "DIVERGED: a non-finite loss in epoch 2" in cache.format_status(cache.status(tmp_path))
+
+
+def test_a_run_in_training_shows_its_held_out_mse_per_attack(tmp_path):
+    """The per-attack curves of training.LossPerGroup (beside the run log) are read back: after the last
+    epoch, each as a multiple of its value before training (the identity's, for a residual restorer)."""
+    from keras_restore.training import LossPerGroup
+
+    assert cache.LOSS_PER_GROUP == LossPerGroup.FILE
+    _run_log(tmp_path / "ckpt" / "crunet-k" / "run_log.json",
+             {"epochs_planned": 20, "epochs": {"1": {"loss": 0.004, "seconds": 431.0},
+                                               "2": {"loss": 0.003, "seconds": 523.0}}})
+    _run_log(tmp_path / "ckpt" / "crunet-k" / "loss_per_group.json",
+             {"0": {"train": {"FGSM": 0.5, "SPA": 0.9}, "val": {"FGSM": 0.001, "SPA": 0.05}},
+              "1": {"train": {"FGSM": 0.5, "SPA": 0.9}, "val": {"FGSM": 0.0009, "SPA": 0.02}},
+              "2": {"train": {"FGSM": 0.5, "SPA": 0.9}, "val": {"FGSM": 0.0011, "SPA": "nan"}},
+              "notes": "ignored"})
+    (run,) = cache.status(tmp_path)["in_training"]
+    lpg = run["loss_per_group"]
+    assert lpg["epochs"] == [0, 1, 2] and lpg["identity"] == {"FGSM": 0.001, "SPA": 0.05}
+    assert lpg["last"] == {"FGSM": 0.0011}   # a non-number is left out, not printed as a value
+    assert lpg["by_epoch"]["1"] == {"FGSM": 0.0009, "SPA": 0.02}
+    text = cache.format_status(cache.status(tmp_path))
+    assert "held-out MSE per attack after epoch 2 (x its value before training): FGSM 0.0011 (1.10x)" in text
+    # no file, or a damaged one: no line, no failure
+    (tmp_path / "ckpt" / "crunet-k" / "loss_per_group.json").write_text("[1, 2")
+    (run,) = cache.status(tmp_path)["in_training"]
+    assert run["loss_per_group"] is None and "held-out MSE" not in cache.format_status(cache.status(tmp_path))

@@ -450,7 +450,7 @@ class Run:
             wanted = self.spec.trained_for(label)
             if row.trained_for is not None:
                 self.log(f"[IV] {name} is trained for {', '.join(wanted)}"
-                         f"{'' if self.spec.owns_restorer(label) else ' (not this table' + chr(39) + 's targets)'}")
+                         f"{'' if self.spec.owns_restorer(label) else self._not_own_targets()}")
             targets = {lab: self.target(lab, reg)[0] for lab, reg in wanted.items()}
             defense_spec = get_defense(row.defense)
             recipe = self.row_recipe(label)
@@ -490,6 +490,12 @@ class Run:
             record = {**record, "trained_for": self.spec.trained_for(label)}
         self.models[name] = model, record
         return model, record
+
+    def _not_own_targets(self) -> str:
+        """How a restorer trained for other targets than the rows' is logged."""
+        if self.spec.partial_of:
+            return f" (the targets of the whole table {self.spec.partial_of}: this is a partial run of it)"
+        return " (not this table's targets)"
 
     def defense_options(self, label: str) -> dict:
         """Row ``label``'s defense options: the row's, then the scale's ``defense_options`` of its defense."""

@@ -79,10 +79,10 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
     if rows is not None:
         from keras_restore.pipeline.tables import select_rows
 
-        if ship:
-            raise ValueError(f"--ship ships the models of a whole table's run; run {spec.name} without --rows "
-                             f"({', '.join(rows)}) to ship.")
         spec = select_rows(spec, rows)
+        if ship and spec.partial_of:
+            raise ValueError(f"--ship ships the models of a whole table's run; run {spec.partial_of} without --rows "
+                             f"({', '.join(rows)}) to ship.")
     t0 = time.time()
     runtime.configure()
     runtime.seed_everything(seed)
@@ -199,6 +199,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         "versions": io.versions(), "machine": {"cpu": report.cpu_name(), "cores": os.cpu_count()},
         "wall_seconds": wall,
         **({"not_run": dict(spec.not_run)} if spec.not_run else {}),
+        **({"partial_of": spec.partial_of, "rows": list(spec.rows)} if spec.partial_of else {}),
     })
     out = Path(out_dir)
     io.write_csv(out / f"{spec.name}.csv", wide)

@@ -124,6 +124,8 @@ class TableSpec:
     # What the paper has but this table does not run (e.g. a dataset not available offline): name ->
     # reason, written into the run's ``.meta.json`` under ``not_run``.
     not_run: dict = field(default_factory=dict)
+    # A partial run's spec (select_rows): the name of the whole table whose rows it keeps; empty otherwise.
+    partial_of: str = ""
 
     def __post_init__(self):
         if self.eval_images not in EVAL_IMAGES:
@@ -265,34 +267,45 @@ def balanced_variant(spec: TableSpec, name: str, title: str, restorer_of, **chan
 
 
 def select_rows(spec: TableSpec, labels) -> TableSpec:
-    """``spec`` with only the rows ``labels`` (in the table's order): a partial run, e.g. one row whose
-    restorer has finished training while the other's is still in training. Each kept row's restorer is
-    trained for the same targets as in the whole table (``Row.trained_for`` made explicit), so its cache
-    key and weights are the whole table's. The outputs get their own stem, ``<table>_rows-<labels>``,
-    and the title says which rows ran, so a partial run never replaces the whole table's files."""
+    """``spec`` with only the rows ``labels`` (in the table's order; a label is matched ignoring case): a partial
+    run, e.g. of the row whose restorer has finished training while the other's is still in training. Each kept
+    row's restorer is trained for the same targets as in the whole table (``Row.trained_for`` made explicit), so
+    its cache key and weights are the whole table's. The outputs get their own stem, ``<table>_rows-<labels>``,
+    and the title says which rows ran (``partial_of`` names the whole table), so a partial run never replaces the
+    whole table's files. Every row named: ``spec`` itself."""
+    from keras_restore.defenses import get_defense
+
     labels = list(labels)
     if not labels:
         raise ValueError(f"`rows` must name at least one row of {spec.name!r}; expected some of: "
                          f"{', '.join(spec.rows)}.")
-    unknown = [label for label in labels if label not in spec.rows]
+    by_lower = {label.lower(): label for label in spec.rows}
+    unknown = [label for label in labels if label not in spec.rows and label.lower() not in by_lower]
     if unknown:
         raise ValueError(f"Unknown row(s) {unknown} for table {spec.name!r}; expected some of: "
                          f"{', '.join(spec.rows)}.")
-    keep = [label for label in spec.rows if label in labels]
+    wanted = {label if label in spec.rows else by_lower[label.lower()] for label in labels}
+    keep = [label for label in spec.rows if label in wanted]
     if len(keep) == len(spec.rows):
         return spec
+
+    def row(label: str) -> Row:
+        r = spec.rows[label]
+        # a restorer trained on pairs of every target of the table: those targets, named (an adversarially
+        # trained copy of the row's own target, or a training-free defense, is trained on none)
+        if r.restorer is None or r.trained_for is not None or get_defense(r.defense).model_arg == "robust":
+            return r
+        return dataclasses.replace(r, trained_for=spec.trained_for(label))
 
     def only(d: dict) -> dict:
         return {k: v for k, v in d.items() if k in keep}
 
     slug = "-".join(re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") for label in keep)
-    rows = {label: spec.rows[label] if spec.rows[label].restorer is None else
-            dataclasses.replace(spec.rows[label], trained_for=spec.trained_for(label)) for label in keep}
     return dataclasses.replace(
         spec, name=f"{spec.name}_rows-{slug}", title=f"{spec.title} [partial run: row(s) {', '.join(keep)} only]",
-        rows=rows, paper=only(spec.paper), paper_accuracy=only(spec.paper_accuracy),
+        rows={label: row(label) for label in keep}, paper=only(spec.paper),
         paper_accuracies=only(spec.paper_accuracies), paper_similarity=only(spec.paper_similarity),
-        attack_labels=only(spec.attack_labels))
+        attack_labels=only(spec.attack_labels), partial_of=spec.name)
 
 
 TABLE5_BALANCED = balanced_variant(

@@ -88,6 +88,29 @@ def test_rerun_resumes_from_cache_with_identical_results(first_run, data_dir):
             assert a[key] == pytest.approx(b[key], abs=1e-9)
 
 
+def test_partial_run_of_one_row_is_the_whole_tables_row(first_run, data_dir):
+    """--rows M2 of Table 4, whose restorer is trained on pairs of both targets: the same restorer (one cache
+    hit, no training), attack sets and images as the whole table's run, so the same numbers; own output stem."""
+    d, res = first_run
+    logs = []
+    part = run_table(TABLE4, MICRO, data_dir=data_dir, out_dir=d / "out", cache_dir=d / "cache",
+                     columns=["FGSM", "PGD"], rows=["M2"], progress=False, log=logs.append)
+    assert sum("cached restorer restorer_mnist-" in line for line in logs) == 1
+    assert not any("training restorer_mnist" in line for line in logs)
+    assert any("the targets of the whole table table4_mnist: this is a partial run of it" in line for line in logs)
+    whole = [r for r in res["long"] if r["target"] == "M2"]
+    assert [r["attack"] for r in part["long"]] == [r["attack"] for r in whole] == ["FGSM", "PGD"]
+    for a, b in zip(whole, part["long"]):
+        assert a["attack_cached"] is False or b["attack_cached"]
+        for key in ("n_images", "adversarial_accuracy", "restored_accuracy", "success_rate", "ssim_restored"):
+            assert a[key] == pytest.approx(b[key], abs=1e-9)
+    assert part["meta"]["partial_of"] == "table4_mnist" and part["meta"]["rows"] == ["M2"]
+    assert part["meta"]["table"] == "table4_mnist_rows-m2"
+    wide = list(csv.DictReader(open(d / "out" / "table4_mnist_rows-m2.csv")))
+    assert [r["target"] for r in wide] == ["M2"]
+    assert {r["target"] for r in csv.DictReader(open(d / "out" / "table4_mnist.csv"))} == {"M1", "M2"}
+
+
 def test_unknown_column(data_dir, tmp_path):
     with pytest.raises(ValueError, match="Unknown attack column"):
         run_table(TABLE4, MICRO, data_dir=data_dir, out_dir=tmp_path, cache_dir=tmp_path, columns=["XYZ"],

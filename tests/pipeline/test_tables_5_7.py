@@ -136,7 +136,16 @@ def test_select_rows_keeps_each_restorers_training_targets():
     assert one.trained_for("Mobile-Net") == t5.trained_for("Mobile-Net") == t5.targets
     assert not one.owns_restorer("Mobile-Net")   # so it is never shipped from a partial run
     assert one.paper == {"Mobile-Net": t5.paper["Mobile-Net"]} and "partial run" in one.title
+    assert one.partial_of == "table5_cifar10" and t5.partial_of == ""
+    assert select_rows(t5, ["mobile-net"]) == one   # a label is matched ignoring case
     assert select_rows(t5, ["Mobile-Net", "Dense-Net"]) is t5   # every row: the table itself
+    # an adversarially trained copy is trained on no pairs: its row's trained_for stays None
+    from keras_restore.defenses import get_defense
+
+    t9 = TABLES["table9_cifar10_baselines"]
+    robust = next(label for label, row in t9.rows.items() if get_defense(row.defense).model_arg == "robust"
+                  and row.restorer is not None)
+    assert select_rows(t9, [robust]).rows[robust].trained_for is None
     assert get_scale("retrain", one) == get_scale("retrain", t5)
     with pytest.raises(ValueError, match=r"Unknown row\(s\) \['M-Net'\] for table 'table5_cifar10'; expected some "
                                          r"of: Dense-Net, Mobile-Net\."):

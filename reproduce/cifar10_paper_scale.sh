@@ -26,8 +26,9 @@
 #     (table5_cifar10_crunet_layout.py, shipped) on the same pairs;
 #  3. Table 7 at --retrain (VGG19 and ResNet-20 from step 1, trained here if step 1 was not run; Table 5's restorer),
 #     then ResNet-20 shipped if better;
-#  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): Tables 5 and 3, both shipped;
-#     Tables 6-7 (similarity) are read off Table 3's run;
+#  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): M-net's first, with its rows of
+#     Tables 5 and 3 (--rows) and its attack-balanced variant; then D-net's, Tables 5 and 3 whole, both shipped;
+#     Tables 6-7 (similarity) read off Table 3's run; D-net's balanced variant;
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new
 #     ones (the results site flags each table made with an earlier target until then): Tables 5, 7 and 9,
 #     CRU-Net Tables 3, 5 and 6-7, papers/003 Table 3, papers/004's CIFAR-10 Tables 1-4 and warm start,
@@ -84,12 +85,21 @@ for s in $STEPS; do
             step python reproduce/cifar10_targets.py --retrain --models resnet_cifar10 --precision recipe --ship --data-dir "$DATA"
             ;;
         4)
-            # Table 5 (black-box) first: its first row trains M-net's CRU-Net (MobileNet's pairs: ~40 min here, against
-            # hours for DenseNet121's CW-L2 pairs), the one started on 2026-12-07; --ship puts both into saved_models/
-            # (5.3 MB each). Table 3 then finds the same two CRU-Nets in the cache, unswapped.
+            # M-net's CRU-Net first (MobileNet's pairs: ~30 min here, against hours for DenseNet121's CW-L2 pairs), the
+            # one started on 2026-12-07, and its rows as soon as it is trained (--rows: partial runs, same models and
+            # cache keys as the whole tables, written to <table>_rows-<row>.csv): Table 5's D-net/M-net row (D-net's
+            # examples restored by M-net's CRU-Net: no D-net pairs needed) trains it, Table 3's M-Net row finds it.
+            step python reproduce/crunet_table5_cifar10_blackbox.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows D-net/M-net
+            step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
+            # the attack-balanced variant of M-net's CRU-Net on the same pairs (the issue's ablation: the pooled MSE is
+            # the spatial pairs', 2026-12-07), before D-net's pairs, so the ablation comes with the first CRU-Net
+            step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
+            # then D-net's pairs and CRU-Net, and the whole tables: --ship puts both CRU-Nets into saved_models/
+            # (5.3 MB each); Table 3 finds the same two in the cache, unswapped; D-net's balanced CRU-Net last.
             step python reproduce/crunet_table5_cifar10_blackbox.py --retrain --precision "$PRECISION" --data-dir "$DATA" --ship
             step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_table6_7_similarity.py --retrain --datasets cifar10 --data-dir "$DATA"
+            step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             ;;
         5)
             for t in table5_cifar10 table7_transfer_cifar10 table9_cifar10_baselines crunet_table3_cifar10_whitebox \

@@ -57,3 +57,15 @@ def test_a_failed_step_is_logged_with_its_exit_code(tmp_path):
     lines = log.read_text().splitlines()
     assert "done in" in lines[1] and lines[1].endswith(": true")
     assert "FAILED (exit 3)" in lines[3] and lines[3].endswith('bash -c exit 3')
+
+
+def test_every_rows_flag_names_rows_of_the_table_its_step_runs():
+    """A partial run in the driver (--rows) names rows its table has: a typo would fail hours into a run."""
+    from keras_restore.pipeline.tables import get_table, select_rows
+
+    steps = re.findall(r"reproduce/([a-z0-9_]+)\.py[^\n]*--rows ([^\n]+)", DRIVER.read_text())
+    assert len(steps) >= 3, steps
+    for script, labels in steps:
+        spec = get_table(script)
+        part = select_rows(spec, labels.split())
+        assert part.partial_of == spec.name and set(part.rows) == set(labels.split())

@@ -220,11 +220,12 @@ def main(argv=None) -> list[dict]:
 
 
 def _number(text):
-    """A CSV cell read back as a number (int where whole), None where empty; a number is kept."""
-    if text in (None, ""):
-        return None
-    value = float(text)
-    return int(value) if value.is_integer() else value
+    """A CSV cell read back as a number (int where whole), None where empty; a ValueError for anything else
+    (``site.build.parse_number``, strict)."""
+    from keras_restore.site.build import parse_number
+
+    value = parse_number(text, strict=True)
+    return int(value) if value is not None and value.is_integer() else value
 
 
 if __name__ == "__main__":

@@ -127,19 +127,29 @@ def read_json(path: Path) -> dict:
     return data
 
 
-def parse_number(text) -> float | None:
-    if text is None or isinstance(text, bool):
+def parse_number(text, *, strict: bool = False) -> float | None:
+    """A CSV cell or JSON value as a finite float; None where empty. Anything else (text, NaN, inf, a
+    boolean) is None too, or, with ``strict``, a ValueError naming the value: a record read back to
+    describe a run (``reproduce/cifar10_targets.py``'s metadata) must not turn a corrupt cell into a default."""
+    def bad():
+        if strict:
+            raise ValueError(f"expected a finite number or an empty cell, got {text!r}")
         return None
+
+    if text is None:
+        return None
+    if isinstance(text, bool):
+        return bad()
     if isinstance(text, (int, float)):
-        return float(text) if math.isfinite(text) else None
+        return float(text) if math.isfinite(text) else bad()
     s = str(text).strip()
-    if not s or s.lower() in ("nan", "inf", "-inf", "true", "false"):
+    if not s:
         return None
     try:
         v = float(s)
     except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+        return bad()
+    return v if math.isfinite(v) else bad()
 
 
 def _decimals(text: str) -> int:

@@ -589,3 +589,23 @@ def test_report_markdown_cli(tmp_path, capsys):
     assert "`columns` ['nope'] not in t.csv" in capsys.readouterr().err
     assert main(["--results", str(tmp_path), "--columns", "target"]) == 2
     assert "--columns needs --markdown" in capsys.readouterr().err
+
+
+def test_parse_number_lenient_for_the_site_strict_for_run_records():
+    from keras_restore.site.build import parse_number
+
+    assert [parse_number(v) for v in ("1.5", " 2 ", 3, "", None, "nan", "inf", "x", True)] == \
+        [1.5, 2.0, 3.0, None, None, None, None, None, None]
+    assert parse_number("", strict=True) is None and parse_number("0.05", strict=True) == 0.05
+    for bad in ("x", "nan", float("inf"), True):
+        with pytest.raises(ValueError, match="expected a finite number or an empty cell, got"):
+            parse_number(bad, strict=True)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cifar10_targets_script", REPO / "reproduce" / "cifar10_targets.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script._number("40") == 40 and isinstance(script._number("40.0"), int) and script._number("0.05") == 0.05
+    assert script._number("") is None
+    with pytest.raises(ValueError, match="got 'forty'"):
+        script._number("forty")

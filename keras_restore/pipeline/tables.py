@@ -273,7 +273,7 @@ def select_rows(spec: TableSpec, labels) -> TableSpec:
     its cache key and weights are the whole table's. The outputs get their own stem, ``<table>_rows-<labels>``,
     and the title says which rows ran (``partial_of`` names the whole table), so a partial run never replaces the
     whole table's files. Every row named: ``spec`` itself."""
-    from keras_restore.defenses import get_defense
+    from keras_restore.pipeline.phases import replaces_classifier
 
     labels = list(labels)
     if not labels:
@@ -293,7 +293,7 @@ def select_rows(spec: TableSpec, labels) -> TableSpec:
         r = spec.rows[label]
         # a restorer trained on pairs of every target of the table: those targets, named (an adversarially
         # trained copy of the row's own target, or a training-free defense, is trained on none)
-        if r.restorer is None or r.trained_for is not None or get_defense(r.defense).model_arg == "robust":
+        if r.restorer is None or r.trained_for is not None or replaces_classifier(spec, label):
             return r
         return dataclasses.replace(r, trained_for=spec.trained_for(label))
 

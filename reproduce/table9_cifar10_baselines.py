@@ -94,22 +94,26 @@ def missing_models(args) -> list[str]:
     """The models other scripts ship that the default run needs and does not find (none at the other
     scales, which train everything)."""
     from keras_restore import models
+    from keras_restore.pipeline.script import models_for_rows
 
     if any(flag in args for flag in SCALE_FLAGS):
         return []
-    shipped = models.shipped()
+    shipped, needed = models.shipped(), models_for_rows(NAME, args)
     return [f"{name} (train it with reproduce/{script})" for name, script in TRAINED_BY.items()
-            if name not in shipped and name not in TRAINED_HERE]
+            if name in needed and name not in shipped and name not in TRAINED_HERE]
 
 
 def to_train_here(args) -> list[str]:
-    """The models the run trains itself (at the default scale: those of :data:`TRAINED_HERE` not shipped)."""
+    """The models the run trains itself (at the default scale: those of :data:`TRAINED_HERE` not shipped that
+    its rows need -- with ``--rows``, the kept rows)."""
     from keras_restore import models
+    from keras_restore.pipeline.script import models_for_rows
 
+    needed = models_for_rows(NAME, args)
     if any(flag in args for flag in SCALE_FLAGS):
-        return list(TRAINED_BY)
+        return [name for name in TRAINED_BY if name in needed]
     shipped = models.shipped()
-    return [name for name in TRAINED_HERE if name not in shipped]
+    return [name for name in TRAINED_HERE if name in needed and name not in shipped]
 
 
 def main(argv=None):

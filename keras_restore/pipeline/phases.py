@@ -63,6 +63,25 @@ def replaces_classifier(spec: TableSpec, label: str) -> bool:
     return get_defense(spec.rows[label].defense).model_arg == "robust"
 
 
+def row_models(spec: TableSpec) -> set[str]:
+    """Every model registry name the rows of ``spec`` load: each row's target, its restorer (or other
+    defense network) and, for a defense that replaces the classifier by its adversarially trained copy
+    and names none, the copy the defense registry ships for that target (``DefenseSpec.robust_models``,
+    e.g. ``m1_fgsm_at``). A script checks these before a run, for the rows it keeps (``--rows``)."""
+    from keras_restore.defenses import get_defense
+
+    needed = set()
+    for label, row in spec.rows.items():
+        needed.add(row.target)
+        if row.restorer:
+            needed.add(row.restorer)
+        elif replaces_classifier(spec, label):
+            copy = get_defense(row.defense).robust_models.get(spec.dataset, {}).get(row.target)
+            if copy:
+                needed.add(copy)
+    return needed
+
+
 def attack_tag(spec: TableSpec, label: str) -> str:
     """Cache tag of a target's adversarial test sets. With ``eval_images == "first"`` the images
     do not depend on the table, so the tag is the target's registry name: a black-box table

@@ -92,6 +92,27 @@ def add_rows_flag(p: argparse.ArgumentParser, labels=()) -> None:
                         "other's is not; outputs go to <table>_rows-<rows>.csv beside the whole table's (no --ship)")
 
 
+def models_for_rows(spec_name: str, argv) -> set[str]:
+    """The model registry names a run of table ``spec_name`` with ``argv`` loads: those of the rows its
+    ``--rows`` keeps (every row without it; :func:`keras_restore.pipeline.phases.row_models`). A script
+    that checks its shipped models before parsing (Tables 8-9) checks these, so ``--rows`` can run the
+    rows whose models are shipped while another's is missing. An unknown row counts as every row: the
+    parser then reports it."""
+    from keras_restore.pipeline.phases import row_models
+    from keras_restore.pipeline.tables import get_table, select_rows
+
+    p = argparse.ArgumentParser(add_help=False)
+    add_rows_flag(p)
+    rows = p.parse_known_args(list(argv))[0].rows
+    spec = get_table(spec_name)
+    if rows:
+        try:
+            spec = select_rows(spec, rows)
+        except ValueError:
+            pass
+    return row_models(spec)
+
+
 def _out_dir(args) -> str:
     return args.out_dir or str(REPO / "reproduce" / "results" / ("" if args.scale == "default" else args.scale))
 

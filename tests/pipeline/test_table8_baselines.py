@@ -41,3 +41,22 @@ def test_script_refuses_retrain_and_names_missing_models(reproduce_script, monke
     assert "m1 (" not in err
     assert "m1_fgsm_at (train it with reproduce/baseline_adversarial_training.py --retrain --methods fgsm --ship)" in err
     assert script.missing_models(["--quick"]) == []
+
+
+def test_rows_need_only_their_own_models(reproduce_script, monkeypatch, capsys):
+    """--rows checks the kept rows' models only: a row runs while another row's model is not shipped."""
+    from keras_restore import models
+    from keras_restore.pipeline.phases import row_models
+
+    script = reproduce_script("table8_mnist_baselines")
+    # every row's model, the adversarially trained copies (named by the defense registry) included
+    assert row_models(TABLE8) == set(script.TRAINED_BY)
+    monkeypatch.setattr(models, "shipped", lambda: {"m1": {}, "restorer_mnist": {}, "magnet_mnist_reformer": {}})
+    assert script.missing_models(["--rows", "our method", "MagNet"]) == []
+    assert script.missing_models(["--rows", "Adv. Tr"]) == [
+        "m1_fgsm_at (train it with reproduce/baseline_adversarial_training.py --retrain --methods fgsm --ship)"]
+    # an unknown row counts as every row here; the parser then names the table's rows
+    assert len(script.missing_models(["--rows", "nope"])) == 5
+    with pytest.raises(SystemExit):
+        script.main(["--rows", "Defense-GAN"])
+    assert "not shipped in saved_models/: defense_gan_mnist (" in capsys.readouterr().err

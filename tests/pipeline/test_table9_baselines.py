@@ -116,6 +116,11 @@ def test_script_refuses_ship_off_default_and_names_missing_models(reproduce_scri
                                         "ape_gan_cifar10"}
     assert script.to_train_here([]) == list(script.TRAINED_HERE)
     assert script.missing_models(["--quick"]) == [] and script.missing_models(["--retrain"]) == []
+    # with --rows, the kept rows' models only
+    assert script.missing_models(["--rows", "feature squeezing"]) == []
+    assert script.to_train_here(["--rows", "MagNet"]) == ["magnet_cifar10_reformer"]
+    assert script.missing_models(["--rows", "GAN denoiser (papers/004)", "MagNet"]) == [
+        "gan_denoiser_cifar10 (train it with reproduce/gan_denoiser_table1.py --dataset cifar10 --ship)"]
     # every model a row needs has its trainer named
     needed = {row.restorer for row in TABLE9.rows.values() if row.restorer} | set(TABLE9.targets.values())
     assert needed <= set(script.TRAINED_BY)

@@ -94,12 +94,15 @@ for s in $STEPS; do
             # the attack-balanced variant of M-net's CRU-Net on the same pairs (the issue's ablation: the pooled MSE is
             # the spatial pairs', 2026-12-07), before D-net's pairs, so the ablation comes with the first CRU-Net
             step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
+            # both M-net CRU-Nets against the eps of FGSM / BIM (trains nothing: the ablation's curves, minutes)
+            step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet --rows M-Net
             # then D-net's pairs and CRU-Net, and the whole tables: --ship puts both CRU-Nets into saved_models/
             # (5.3 MB each); Table 3 finds the same two in the cache, unswapped; D-net's balanced CRU-Net last.
             step python reproduce/crunet_table5_cifar10_blackbox.py --retrain --precision "$PRECISION" --data-dir "$DATA" --ship
             step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_table6_7_similarity.py --retrain --datasets cifar10 --data-dir "$DATA"
             step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA"
+            step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet
             ;;
         5)
             for t in table5_cifar10 table7_transfer_cifar10 table9_cifar10_baselines crunet_table3_cifar10_whitebox \

@@ -98,6 +98,15 @@ def attack_tag(spec: TableSpec, label: str) -> str:
     return f"{spec.attack_labels.get(label, label)}-test"
 
 
+class NotTrained(LookupError):
+    """A restorer asked for with ``Run.restorer(..., train=False)`` is neither shipped nor cached."""
+
+    def __init__(self, name: str, stem: str, table: str, scale: str):
+        self.name, self.stem, self.table, self.scale = name, stem, table, scale
+        super().__init__(f"Restorer {name!r} of table {table!r} at scale {scale!r} is neither shipped nor in the "
+                         f"cache (models/{stem}.keras); its table's run at that scale trains it.")
+
+
 class Run:
     """State of one table run: spec, scale, data, cache, the models made so far, metadata."""
 
@@ -440,10 +449,12 @@ class Run:
         self.models[name] = model, record
         return model, record
 
-    def restorer(self, label: str, restorer_file=None):
+    def restorer(self, label: str, restorer_file=None, *, train: bool = True):
         """Row ``label``'s restorer: from ``restorer_file``, shipped, cached, or trained with its
         defense's recipe on pairs of the targets it is trained for. ``(model, record)``. For a defense
-        that replaces the classifier (``model_arg == "robust"``): :meth:`robust`."""
+        that replaces the classifier (``model_arg == "robust"``): :meth:`robust`. With ``train=False`` a
+        restorer neither shipped nor cached raises :class:`NotTrained` instead of being trained (a script
+        that reads the tables' models, e.g. ``reproduce/crunet_cifar10_eps_curves.py``)."""
         from keras_restore import models, training
         from keras_restore.defenses import get_defense
 
@@ -482,6 +493,8 @@ class Run:
             key = self.restorer_key(name, recipe, targets, steps, clf_label)
 
             def make(ckpt):
+                if not train:
+                    raise NotTrained(name, f"{name}-{key}", self.spec.name, self.scale.name)
                 if "x_adv" not in recipe.data_needs():   # a generative model of clean images (Defense-GAN)
                     return self._clean_only_restorer(name, recipe, ckpt)
                 x_adv, x_clean, groups, pair_info, *labels = self.pairs(targets, with_labels=with_labels)

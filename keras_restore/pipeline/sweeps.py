@@ -6,6 +6,9 @@
 * :func:`strength_curves` -- **Figs. 6-8**: accuracy without and with the whole defense
   (``build_defense("image_reconstruction", ...)``: depth reduction + EDSR reconstruction) against
   the strength of FGSM and BIM (eps) and of DeepFool and CW-L2 (maximum iterations).
+* :func:`defense_curves` -- the same eps sweep for any defenses (not a papers/002 figure; issue 21's
+  CRU-Net ablation, ``reproduce/crunet_cifar10_eps_curves.py``): accuracy without and through each
+  defense, and how much of the perturbation each lets through (:data:`DEFENSE_CURVE_COLUMNS`).
 
 Both run on the first ``n_images`` images given (the scripts pass the first test images, as the
 papers/002 tables do), make every adversarial set on the **bare classifier** (the paper's
@@ -153,6 +156,30 @@ CURVE_COLUMNS = {
     "seconds": "time to make the adversarial set (as first computed; a cached set costs ~0 s now)",
     "cached": "the adversarial set came from the cache",
 }
+DEFENSE_CURVE_COLUMNS = {
+    "dataset": "dataset name",
+    "target": "the classifier (model-registry name)",
+    "attack": "the L-inf attack, made on the bare classifier (the papers' oblivious protocol)",
+    "eps": "its eps on [0, 1] images (0: the clean images, no attack run)",
+    "eps_255": "eps x 255",
+    "defense": "the defense (its label)",
+    "accuracy_undefended": "% of the (attacked) images the bare classifier classifies correctly",
+    "accuracy_defended": "% classified correctly through the defense",
+    "mse_attacked": "mean squared error of the attacked images against the clean ones (per pixel, [0, 1]): the "
+                    "identity's error",
+    "mse_restored": "mean squared error of the defense's output on the attacked images against the clean images",
+    "mse_restored_clean": "mean squared error of the defense's output on the clean images against them (what "
+                          "the defense costs clean images)",
+    "perturbation_passed": "mean squared (defense(attacked) - defense(clean)) / mean squared (attacked - clean): "
+                           "the share of the perturbation's energy the defense passes on to the classifier (1: "
+                           "all of it, as the identity; empty at eps 0)",
+    "n_images": "the first n_images images given",
+    "params": "the attack's merged parameters (attacks.default_params + overrides)",
+    "seed": "the attack's seed",
+    "seconds": "time to make the adversarial set (as first computed; a cached set costs ~0 s now)",
+    "cached": "the adversarial set came from the cache",
+}
+DEFENSE_CURVE_ATTACKS = ("fgsm", "bim")
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -438,6 +465,87 @@ def strength_curves(classifier, restorer, x, y, *, dataset: str, attacks=CURVE_A
     return rows
 
 
+def defense_curves(classifier, defenses: dict, x, y, *, dataset: str, eps_grid, attacks=DEFENSE_CURVE_ATTACKS,
+                   overrides: dict | None = None, target: str | None = None, n_images: int | None = None,
+                   seed: int = 0, cache_dir=None, batch_size: int = 100, progress: bool = False,
+                   log=None) -> list[dict]:
+    """Accuracy without and through each of ``defenses`` against the eps of L-inf attacks made on
+    the bare ``classifier`` (the papers' oblivious protocol), and what each defense does to the
+    perturbation: its output's error against the clean images, on attacked and on clean inputs, and
+    the share of the perturbation's energy it passes on (:data:`DEFENSE_CURVE_COLUMNS`). A restorer
+    that removes the perturbation passes ~0 of it; the identity passes 1.
+
+    Args:
+        classifier: the target; every attack is made on it alone.
+        defenses: label -> :class:`keras_restore.defenses.Defense` around ``classifier`` (at least one).
+        x, y: test images in [0, 1] and their true labels; the first ``n_images`` are used.
+        eps_grid: eps values in [0, 1], increasing (0: the clean images).
+        attacks: some of fgsm, bim (BIM's steps scale with eps: :func:`attack_overrides`).
+        overrides: ``{attack: {param: value}}`` on top of the defaults (not eps / eps_iter).
+
+    Every adversarial set is cached as :func:`strength_curves`' are (the same keys: a set made for
+    a papers/002 figure of the same target and images is reused). Returns one row per (attack, eps,
+    defense), attacks in the order given.
+    """
+    dataset = check_dataset(dataset)
+    if not isinstance(defenses, dict) or not defenses:
+        raise ValueError(f"`defenses` must be a non-empty dict of label -> Defense, got {defenses!r}.")
+    for label, defense in defenses.items():
+        if not callable(getattr(defense, "restore", None)) or not callable(getattr(defense, "predict", None)):
+            raise ValueError(f"`defenses[{label!r}]` must be a keras_restore Defense (restore and predict), got "
+                             f"{type(defense).__name__}.")
+    attacks = _as_tuple(attacks, "attacks")
+    for a in attacks:
+        check_choice(a, "attack", DEFENSE_CURVE_ATTACKS)
+    if len(set(attacks)) != len(attacks):
+        raise ValueError(f"`attacks` has duplicate values: {attacks!r}.")
+    grid = check_eps_grid(eps_grid)
+    overrides = dict(overrides or {})
+    for a, extra in overrides.items():
+        check_choice(a, "attack in `overrides`", DEFENSE_CURVE_ATTACKS)
+        if not isinstance(extra, dict) or set(extra) & set(STRENGTH_KEYS[a]):
+            raise ValueError(f"`overrides[{a!r}]` must be a dict of attack parameters other than "
+                             f"{', '.join(STRENGTH_KEYS[a])}, got {extra!r}.")
+        attack_overrides(a, dataset, 0.1, extra)   # checks BIM's nb_iter now, not mid-sweep
+    x, y = _check_inputs(classifier, x, y, n_images)
+    target = str(target or classifier.name)
+    adversarial = _Adversarial(classifier, x, y, dataset=dataset, seed=seed, cache_dir=cache_dir, tag=target,
+                               batch_size=batch_size, progress=progress, log=log)
+    restored_clean = {label: d.restore(x) for label, d in defenses.items()}
+    clean = {label: (_defended_accuracy(d, x, y), _mse(restored_clean[label], x)) for label, d in defenses.items()}
+    clean_undefended = _accuracy(classifier, x, y, batch_size)
+    rows = []
+    for a in attacks:
+        for eps in grid:
+            x_adv, info = adversarial(a, eps, overrides.get(a))
+            undefended = clean_undefended if float(eps) == 0 else _accuracy(classifier, x_adv, y, batch_size)
+            attacked = _mse(x_adv, x)
+            for label, defense in defenses.items():
+                if float(eps) == 0:
+                    defended, restored, passed = clean[label][0], clean[label][1], ""
+                else:
+                    out = defense.restore(x_adv)
+                    defended = float(np.mean(defense.predict(x_adv).argmax(axis=1) == y) * 100.0)
+                    restored = _mse(out, x)
+                    passed = _mse(out, restored_clean[label]) / attacked if attacked > 0 else ""
+                rows.append({"dataset": dataset, "target": target, "attack": a, "eps": float(eps),
+                             "eps_255": round(float(eps) * 255, 4), "defense": label,
+                             "accuracy_undefended": undefended, "accuracy_defended": defended,
+                             "mse_attacked": attacked, "mse_restored": restored,
+                             "mse_restored_clean": clean[label][1], "perturbation_passed": passed,
+                             "n_images": int(len(x)), "params": info["params"], "seed": info["seed"],
+                             "seconds": info["seconds"], "cached": info["cached"]})
+                if log:
+                    log(f"[{target}] {PRETTY_ATTACK[a]} eps={eps * 255:.4g}/255: {undefended:.1f}% without, "
+                        f"{defended:.1f}% through {label}"
+                        + (f" (passes {passed:.2f} of the perturbation)" if passed != "" else ""))
+    return rows
+
+
+def _mse(a, b) -> float:
+    return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+
+
 def paper_comparison(rows: list[dict]) -> dict:
     """attack -> ours and the paper's (Sec. 4.4) at the largest strength of each curve of ``rows``."""
     out = {}
@@ -519,21 +627,63 @@ def curves_figure(rows: list[dict], path, title: str) -> None:
     plt.close(fig)
 
 
+def defense_curves_figure(rows: list[dict], path, title: str) -> None:
+    """:func:`defense_curves`' rows: per target and attack, accuracy against eps (x 255) without and
+    through each defense (top), and the share of the perturbation each passes on (bottom)."""
+    plt = _plt()
+    panels = list(dict.fromkeys((r["target"], r["attack"]) for r in rows))
+    labels = list(dict.fromkeys(r["defense"] for r in rows))
+    fig, axes = plt.subplots(2, len(panels), figsize=(3.8 * len(panels), 6.4), squeeze=False,
+                             constrained_layout=True)
+    for col, (target, a) in enumerate(panels):
+        pts = [r for r in rows if (r["target"], r["attack"]) == (target, a)]
+        top, bottom = axes[0][col], axes[1][col]
+        first = [r for r in pts if r["defense"] == labels[0]] or pts
+        top.plot([r["eps_255"] for r in first], [r["accuracy_undefended"] for r in first], "--", color="black",
+                 marker="o", ms=3, label="no defense")
+        for label in labels:
+            mine = [r for r in pts if r["defense"] == label]
+            if not mine:
+                continue
+            line = top.plot([r["eps_255"] for r in mine], [r["accuracy_defended"] for r in mine], "-", marker="o",
+                            ms=3, label=label)[0]
+            passed = [r for r in mine if r["perturbation_passed"] != ""]
+            bottom.plot([r["eps_255"] for r in passed], [r["perturbation_passed"] for r in passed], "-", marker="o",
+                        ms=3, color=line.get_color(), label=label)
+        bottom.axhline(1.0, ls="--", color="black", lw=0.8, label="identity")
+        top.set_ylim(-2, 102)
+        top.set_ylabel("accuracy (%)")
+        top.set_title(f"{target}: {PRETTY_ATTACK[a]}", fontsize=9)
+        bottom.set_ylim(bottom=0)
+        bottom.set_ylabel("perturbation passed on")
+        for ax in (top, bottom):
+            ax.set_xlabel(f"{PRETTY_ATTACK[a]} eps (x 1/255)")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=9)
+    io.save_figure(fig, path)
+    plt.close(fig)
+
+
 # ------------------------------------------------------------------------------------------ outputs
+OUTPUT_KINDS = {"depth": (DEPTH_COLUMNS, depth_figure), "curves": (CURVE_COLUMNS, curves_figure),
+                "defenses": (DEFENSE_CURVE_COLUMNS, defense_curves_figure)}
+
+
 def write_outputs(out_dir, stem: str, rows: list[dict], *, kind: str, title: str, meta: dict) -> dict:
-    """``<stem>.csv`` (the long rows, :data:`DEPTH_COLUMNS` or :data:`CURVE_COLUMNS` for ``kind``
-    "depth" / "curves"), ``<stem>.png`` and ``<stem>.meta.json`` (``meta`` plus the columns'
-    definitions), each written atomically. Returns the paths."""
+    """``<stem>.csv`` (the long rows, :data:`DEPTH_COLUMNS`, :data:`CURVE_COLUMNS` or
+    :data:`DEFENSE_CURVE_COLUMNS` for ``kind`` "depth" / "curves" / "defenses"), ``<stem>.png`` and
+    ``<stem>.meta.json`` (``meta`` plus the columns' definitions), each written atomically. Returns the paths."""
     from pathlib import Path
 
-    check_choice(kind, "kind", ("depth", "curves"))
+    check_choice(kind, "kind", tuple(OUTPUT_KINDS))
     if not rows:
         raise ValueError(f"`rows` is empty: nothing to write for {stem!r}.")
-    columns = DEPTH_COLUMNS if kind == "depth" else CURVE_COLUMNS
+    columns, figure = OUTPUT_KINDS[kind]
     out = Path(out_dir)
     paths = {"csv": out / f"{stem}.csv", "png": out / f"{stem}.png", "meta": out / f"{stem}.meta.json"}
     io.write_csv(paths["csv"], rows, list(columns))
-    (depth_figure if kind == "depth" else curves_figure)(rows, paths["png"], title)
+    figure(rows, paths["png"], title)
     io.write_json(paths["meta"], {**meta, "metric_definitions": columns})
     return paths
 

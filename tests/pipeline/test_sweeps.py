@@ -172,6 +172,77 @@ def test_csv_png_meta_written(m1, identity_restorer, images, tmp_path):
         sweeps.write_outputs(tmp_path, "empty", [], kind="depth", title="t", meta={})
 
 
+# ------------------------------------------------------------------------------------------ defense curves
+@pytest.fixture(scope="module")
+def grey_restorer():
+    """A restorer that outputs mid-grey whatever its input: it removes every perturbation (and the image)."""
+    inp = keras.Input((28, 28, 1))
+    out = keras.layers.Conv2D(1, 1, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(0.5),
+                              name="grey")(inp)
+    return keras.Model(inp, out, name="grey_restorer")
+
+
+def test_defense_curves_against_independent_computation(m1, identity_restorer, grey_restorer, images, tmp_path):
+    from keras_restore.defenses import RestorerDefense
+
+    x, y = images
+    defenses = {"identity": RestorerDefense(identity_restorer, m1, fast=False),
+                "grey": RestorerDefense(grey_restorer, m1, fast=False)}
+    rows = sweeps.defense_curves(m1, defenses, x, y, dataset="mnist", eps_grid=(0.1, 0.0), cache_dir=tmp_path)
+    assert [(r["attack"], r["eps"], r["defense"]) for r in rows] == [
+        (a, e, d) for a in ("fgsm", "bim") for e in (0.0, 0.1) for d in ("identity", "grey")]
+    by = {(r["attack"], r["eps"], r["defense"]): r for r in rows}
+    x_adv = attacks.generate("fgsm", m1, x, y, dataset="mnist", eps=0.1, seed=by["fgsm", 0.1, "grey"]["seed"])
+    grey = np.full_like(x, 0.5)
+    for d in ("identity", "grey"):
+        r = by["fgsm", 0.1, d]
+        assert r["accuracy_undefended"] == accuracy(m1, x_adv, y)
+        assert r["mse_attacked"] == pytest.approx(float(np.mean((x_adv - x) ** 2)), rel=1e-5)
+        assert r["eps_255"] == pytest.approx(25.5) and r["n_images"] == N
+        assert by["fgsm", 0.0, d]["perturbation_passed"] == "" and by["fgsm", 0.0, d]["mse_attacked"] == 0.0
+        assert by["fgsm", 0.0, d]["accuracy_undefended"] == 100.0   # labels are M1's own predictions
+    # the identity passes on the whole perturbation and changes no prediction; grey passes none of it
+    ident, g = by["fgsm", 0.1, "identity"], by["fgsm", 0.1, "grey"]
+    assert ident["perturbation_passed"] == pytest.approx(1.0, abs=1e-5)
+    assert ident["accuracy_defended"] == ident["accuracy_undefended"]
+    assert ident["mse_restored"] == pytest.approx(ident["mse_attacked"], rel=1e-5)
+    assert ident["mse_restored_clean"] == pytest.approx(0.0, abs=1e-10)
+    assert g["perturbation_passed"] == pytest.approx(0.0, abs=1e-10)
+    assert g["mse_restored"] == pytest.approx(float(np.mean((grey - x) ** 2)), rel=1e-5)
+    assert g["accuracy_defended"] == accuracy(m1, grey, y)
+    assert by["bim", 0.1, "grey"]["params"]["nb_iter"] == 40 and not by["fgsm", 0.1, "grey"]["cached"]
+    # the FGSM set is the one strength_curves / depth_sweep make of the same target and images
+    again = sweeps.depth_sweep(m1, x, y, dataset="mnist", eps_grid=(0.1,), levels=(None,), cache_dir=tmp_path)
+    assert again[0]["cached"] and again[0]["accuracy_undefended"] == ident["accuracy_undefended"]
+    paths = sweeps.write_outputs(tmp_path / "out", "curves", rows, kind="defenses", title="t", meta={"scale": "x"})
+    with open(paths["csv"]) as f:
+        assert len(list(csv.DictReader(f))) == len(rows)
+    assert paths["png"].stat().st_size > 0
+    assert "perturbation_passed" in json.loads(paths["meta"].read_text())["metric_definitions"]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"defenses": {}}, "defenses"),
+    ({"defenses": {"m": "m1"}}, r"defenses\['m'\]"),
+    ({"eps_grid": ()}, "eps_grid"),
+    ({"eps_grid": (0.0, 2.0)}, "eps_grid"),
+    ({"attacks": ("fgsm", "deepfool")}, "attack"),
+    ({"attacks": ("fgsm", "fgsm")}, "duplicate"),
+    ({"overrides": {"bim": {"eps_iter": 0.01}}}, "overrides"),
+    ({"overrides": {"bim": {"nb_iter": 0}}}, "nb_iter"),
+    ({"dataset": "svhn"}, "dataset"),
+    ({"n_images": 0}, "n_images"),
+])
+def test_defense_curves_bad_arguments(m1, identity_restorer, images, kwargs, match):
+    from keras_restore.defenses import RestorerDefense
+
+    x, y = images
+    args = {"defenses": {"identity": RestorerDefense(identity_restorer, m1, fast=False)}, "dataset": "mnist",
+            "eps_grid": (0.0, 0.1), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        sweeps.defense_curves(m1, x=x, y=y, **args)
+
+
 # ------------------------------------------------------------------------------------------ bad arguments
 @pytest.mark.parametrize("kwargs,match", [
     ({"dataset": "svhn"}, "dataset"),

@@ -92,7 +92,7 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.seed < 0:
         p.error(f"--seed must be >= 0, got {args.seed}")
-    args.variants = list(dict.fromkeys(args.variants))
+    args.variants = [v for v in VARIANTS if v in args.variants]   # the table's order: one stem per set of variants
     return args
 
 
@@ -120,14 +120,13 @@ def run(specs: dict, scale_name: str, *, labels=None, settings: dict, data_dir, 
     (variant -> TableSpec whose rows hold its restorers, all on the same targets). ``scale_of(spec)``
     gives each spec's :class:`Scale` (default :func:`get_scale` of ``scale_name``). Restorers are loaded,
     never trained, except at ``--quick``. Returns ``{"rows", "not_run", "models", "timings"}``."""
+    from keras_restore import runtime
     from keras_restore.pipeline import get_scale, sweeps
     from keras_restore.pipeline.phases import NotTrained, Run, eval_indices
 
     scale_of = scale_of or (lambda spec: get_scale(scale_name, spec))
     first = next(iter(specs.values()))
     labels = list(labels or first.rows)
-    from keras_restore import runtime
-
     precision = runtime.training_precision(precision)   # "auto" resolved as the table runs resolve it
     runs = {v: Run(spec, scale_of(spec), data_dir=data_dir, cache_dir=cache_dir, seed=seed, columns=None,
                    progress=progress, log=log, precision=precision) for v, spec in specs.items()}
@@ -136,18 +135,26 @@ def run(specs: dict, scale_name: str, *, labels=None, settings: dict, data_dir, 
     for r in runs.values():   # one copy of the data
         r.x_train, r.y_train, r.x_test, r.y_test = base.x_train, base.y_train, base.x_test, base.y_test
     eps_grid = tuple(e / 255 for e in settings["eps_255"])
+    train = scale_name == "quick"   # outside --quick every model is the table runs'
     rows, not_run, models, timings = [], {}, {}, {}
     for label in labels:
         t0 = time.perf_counter()
         name = first.rows[label].target
-        classifier, record = base.target(label, name)
+        try:
+            classifier, record = base.target(label, name, train=train)
+        except NotTrained as e:
+            for variant in runs:
+                not_run[f"{label} / {variant}"] = {"reason": str(e),
+                                                   "command": not_run_command(variant, scale_name, label, precision)}
+            log(f"[{label}] not run: {e}")
+            continue
         for r in runs.values():   # the target, loaded once (not the restorers: two variants may share a name)
             r.models[name] = (classifier, record)
         defenses = {}
         models[label] = {"target": {"name": name, "record": record}, "restorers": {}}
         for variant, r in runs.items():
             try:
-                restorer, r_record = r.restorer(label, train=scale_name == "quick")
+                restorer, r_record = r.restorer(label, train=train)
             except NotTrained as e:
                 not_run[f"{label} / {variant}"] = {"reason": str(e),
                                                    "command": not_run_command(variant, scale_name, label, precision)}
@@ -164,6 +171,7 @@ def run(specs: dict, scale_name: str, *, labels=None, settings: dict, data_dir, 
                                       cache_dir=cache_dir, progress=progress, log=log)
         timings[label] = round(time.perf_counter() - t0, 1)
     return {"rows": rows, "not_run": not_run, "models": models, "timings": timings, "source": base.source,
+            "precision": precision,
             "n_images": int(min(base.scale.n_eval, len(base.x_test))), "scales": {v: r.scale.as_dict()
                                                                              for v, r in runs.items()}}
 
@@ -214,20 +222,28 @@ def main(argv=None) -> dict:
         print(f"{prog}: error: no CRU-Net of the rows and variants asked for is trained at scale {args.scale!r}; "
               "train them with: " + "; ".join(v["command"] for v in res["not_run"].values()), file=sys.stderr)
         raise SystemExit(1)
+    bim = sweeps.attack_overrides("bim", "cifar10", 1.0, settings["overrides"].get("bim"))
+    bim_steps, bim_step = bim.get("nb_iter", attacks.default_params("bim", "cifar10")["nb_iter"]), bim["eps_iter"]
     meta = {
         "table": stem, "title": TITLE, "paper": "Ali et al. 2022, CRU-Net (papers/001): an ablation of its Tables 3 "
                                                 "and 5 (issue 21), not in the paper",
         "scale": {"name": args.scale, "note": settings["note"], "eps_255": list(settings["eps_255"]),
                   "attack_overrides": settings["overrides"], "n_images": res["n_images"],
                   "models_scale": res["scales"]},
-        "seed": args.seed, "precision": args.precision, "data_source": res["source"],
+        "seed": args.seed, "precision": {"asked": args.precision, "training": res["precision"],
+                                         "note": "the policy the table runs trained in (part of the models' cache "
+                                                 "keys); attacks and evaluation in float32"},
+        "data_source": res["source"],
         "images": f"CRU-Net Table 3's: the first {res['n_images']} images of the test split",
         "rows": labels, "variants": {v: VARIANTS[v] for v in args.variants}, "models": res["models"],
         "not_run": res["not_run"],
         "protocol": "every attack made on the bare target (true labels; papers/001's protocol), then classified by "
                     "the target alone and through each CRU-Net; eps 0 = the clean images",
         "attacks": {a: {"defaults": attacks.default_params(a, "cifar10"), "source": attacks.default_source(a, "cifar10"),
-                        "strength": "eps; BIM's step = eps / 4 (10 steps: the CIFAR-10 default's ratio)"}
+                        "overrides": settings["overrides"].get(a, {}),
+                        "strength": "eps" if a == "fgsm" else
+                                    f"eps; {bim_steps} steps of eps x {bim_step:g} (the CIFAR-10 default's total step "
+                                    "length, at most eps per step: sweeps.attack_overrides)"}
                     for a in sweeps.DEFENSE_CURVE_ATTACKS},
         "timings": {"per_row_seconds": res["timings"]}, "wall_seconds": round(time.perf_counter() - t0, 1),
         "machine": sweeps.machine(), "versions": io.versions(),

@@ -36,6 +36,15 @@ def default_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "reproduce" / "cache"
 
 
+class NotTrained(LookupError):
+    """A model asked for without training (``train=False``) is neither shipped nor cached; ``stem`` is its
+    cache stem (name and key)."""
+
+    def __init__(self, message: str, stem: str):
+        super().__init__(message)
+        self.stem = stem
+
+
 class Cache:
     def __init__(self, root):
         self.root = Path(root)
@@ -65,13 +74,16 @@ class Cache:
         arrays = io.load_npz(path)
         return None if arrays is None else (arrays, record or {})
 
-    def cached(self, kind: str, stem: str, make, *, valid=None):
+    def cached(self, kind: str, stem: str, make, *, valid=None, train: bool = True):
         """``(value, record, hit)``: the cached value of ``stem``, or ``make(checkpoint_dir)`` -> ``(value,
-        record)`` stored for next time. ``valid(value)`` (optional) rejects a cached value (made again)."""
+        record)`` stored for next time. ``valid(value)`` (optional) rejects a cached value (made again).
+        ``train=False``: a value not cached raises :class:`NotTrained` instead of being made."""
         path = self.path(kind, stem)
         found = self._load(kind, path)
         if found is not None and (valid is None or valid(found[0])):
             return found[0], found[1], True
+        if not train:
+            raise NotTrained(f"{kind}/{path.name} is not in the cache {self.root}", stem)
         value, record = make(self.root / "ckpt" / path.stem)
         if kind == "models":
             io.save_model_atomic(value, path)

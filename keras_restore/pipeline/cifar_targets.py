@@ -186,10 +186,12 @@ def source_of(record: dict, hit: bool, scale: str) -> str:
     return record.get("reused") or ("cached" if hit else f"trained ({scale} scale)")
 
 
-def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, source: str, cache, verbose=2):
+def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, source: str, cache, verbose=2,
+                 train: bool = True):
     """``name`` trained by its recipe (:func:`recipe_of`) for ``epochs`` on ``(x, y)``: the shipped model where it is this
     training (:func:`shipped_match`; its record then says ``reused``), else cached in ``cache`` (a
-    :class:`~keras_restore.pipeline.cache.Cache`; resumable) or trained; returns ``(model, record, hit)``."""
+    :class:`~keras_restore.pipeline.cache.Cache`; resumable) or trained (``train=False``: a
+    :class:`~keras_restore.pipeline.cache.NotTrained` instead); returns ``(model, record, hit)``."""
     from keras_restore import io, models, runtime, training
 
     if name not in SCHEDULE:
@@ -211,4 +213,4 @@ def train_target(name: str, x, y, *, epochs: int, seed: int, precision: str, sou
                               verbose=verbose)
         return training.float32_copy(model, lambda: models.build(name)), {**record, "precision": precision}
 
-    return cache.cached("models", f"{name}-{key}", make)
+    return cache.cached("models", f"{name}-{key}", make, train=train)

@@ -28,7 +28,7 @@ import numpy as np
 
 from keras_restore import data, io, runtime
 from keras_restore.pipeline import cifar_targets
-from keras_restore.pipeline.cache import Cache
+from keras_restore.pipeline.cache import Cache, NotTrained
 from keras_restore.pipeline.report import reporter
 from keras_restore.pipeline.scales import Scale
 from keras_restore.pipeline.tables import ATTACK_OF_COLUMN, TableSpec
@@ -64,10 +64,12 @@ def replaces_classifier(spec: TableSpec, label: str) -> bool:
 
 
 def row_models(spec: TableSpec) -> set[str]:
-    """Every model registry name the rows of ``spec`` load: each row's target, its restorer (or other
+    """The model registry names the rows of ``spec`` name: each row's target, its restorer (or other
     defense network) and, for a defense that replaces the classifier by its adversarially trained copy
     and names none, the copy the defense registry ships for that target (``DefenseSpec.robust_models``,
-    e.g. ``m1_fgsm_at``). A script checks these before a run, for the rows it keeps (``--rows``)."""
+    e.g. ``m1_fgsm_at``). A script checks these before a run, for the rows it keeps (``--rows``). Not
+    listed: parts a defense builder loads itself (MagNet's shipped detectors) and the other targets a
+    restorer is trained for (loaded, or trained, by the run)."""
     from keras_restore.defenses import get_defense
 
     needed = set()
@@ -96,15 +98,6 @@ def attack_tag(spec: TableSpec, label: str) -> str:
     if spec.eval_images == "first":
         return f"{spec.targets[label]}-test-first"
     return f"{spec.attack_labels.get(label, label)}-test"
-
-
-class NotTrained(LookupError):
-    """A restorer asked for with ``Run.restorer(..., train=False)`` is neither shipped nor cached."""
-
-    def __init__(self, name: str, stem: str, table: str, scale: str):
-        self.name, self.stem, self.table, self.scale = name, stem, table, scale
-        super().__init__(f"Restorer {name!r} of table {table!r} at scale {scale!r} is neither shipped nor in the "
-                         f"cache (models/{stem}.keras); its table's run at that scale trains it.")
 
 
 class Run:
@@ -142,8 +135,17 @@ class Run:
         self.x_test, self.y_test = data.load_arrays(self.spec.dataset, "test", self.data_dir)
 
     # ---------------------------------------------------------------- Phase I
-    def target(self, label: str, name: str):
-        """The target classifier ``name`` (row ``label``): shipped, cached or trained; with its record."""
+    def not_trained(self, what: str, name: str, err: NotTrained) -> NotTrained:
+        """``err`` with the table, scale and what keys a trained model, for a model asked for with
+        ``train=False`` (:meth:`target`, :meth:`restorer`, :meth:`robust`)."""
+        return NotTrained(f"{what} {name!r} of table {self.spec.name!r} at scale {self.scale.name!r} is neither shipped "
+                          f"nor cached ({err}); the table's run at that scale trains it. Its cache key holds the "
+                          "training precision, seed, data and scale, so a run with another --precision (or 'auto' on "
+                          "a CPU with other bfloat16 support) looks for another key.", err.stem)
+
+    def target(self, label: str, name: str, *, train: bool = True):
+        """The target classifier ``name`` (row ``label``): shipped, cached or trained; with its record.
+        ``train=False``: one neither shipped nor cached raises :class:`NotTrained`."""
         from keras_restore import models, training
         from keras_restore.metrics import accuracy
 
@@ -176,9 +178,12 @@ class Run:
                 # schedule, and its cache key, so a target that script trained is reused here (and back).
                 self.log(f"[I] {label}: {name} by recipe {recipe_name}, {epochs} epoch(s) on {len(xt)} images "
                          f"({precision}; cached or trained)")
-                model, record, hit = cifar_targets.train_target(name, xt, yt, epochs=epochs, seed=self.seed,
-                                                                precision=precision, source=self.source,
-                                                                cache=self.cache, verbose=self.verbose)
+                try:
+                    model, record, hit = cifar_targets.train_target(name, xt, yt, epochs=epochs, seed=self.seed,
+                                                                    precision=precision, source=self.source,
+                                                                    cache=self.cache, verbose=self.verbose, train=train)
+                except NotTrained as e:
+                    raise self.not_trained("Target", name, e) from None
                 record = {**record, "source": cifar_targets.source_of(record, hit, self.scale.name)}
             else:
                 cfg = training.TrainConfig(epochs=epochs, seed=self.seed, learning_rate=lr or 1e-3,
@@ -197,7 +202,10 @@ class Run:
                     model = training.float32_copy(model, lambda: models.build(name))
                     return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": precision}
 
-                model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
+                try:
+                    model, record, hit = self.cache.cached("models", f"{name}-{key}", make, train=train)
+                except NotTrained as e:
+                    raise self.not_trained("Target", name, e) from None
                 if hit:
                     self.log(f"[I] {label}: cached {name}-{key}.keras")
                 record["cache_file"] = str(self.cache.path("models", f"{name}-{key}"))
@@ -383,7 +391,7 @@ class Run:
         return training.TrainConfig(epochs=s.robust_epochs, batch_size=s.robust_batch, learning_rate=s.robust_lr,
                                     seed=self.seed, precision=precision, lr_schedule=s.robust_schedule)
 
-    def robust(self, label: str):
+    def robust(self, label: str, *, train: bool = True):
         """Row ``label``'s adversarially trained copy of its target (a defense with ``model_arg ==
         "robust"``; registry name ``Row.restorer``): shipped, cached, or *fine-tuned* here -- a fresh
         ``Row.restorer`` given the row's trained target's weights (Phase I), then trained by the row's
@@ -393,7 +401,8 @@ class Run:
         recomputed on ``robust_precise_bn`` training images. Cache key: the name, the base target's
         weight fingerprint, the recipe's fingerprint (attack and its parameters), the TrainConfig
         (epochs, batch, learning rate and schedule, seed, precision), the image count, PreciseBN and the
-        data. ``(model, record)``; the record has ``test_accuracy``."""
+        data. ``(model, record)``; the record has ``test_accuracy``. ``train=False``: one neither shipped nor
+        cached (nor its target) raises :class:`NotTrained`."""
         from keras_restore import models, training
         from keras_restore.metrics import accuracy
 
@@ -413,7 +422,7 @@ class Run:
             if not isinstance(recipe, training.AdversarialTraining):
                 raise ValueError(f"Row {label!r}: the recipe of the adversarially trained copy {name!r} must be an "
                                  f"adversarial-training recipe, got {type(recipe).__name__} ({row.recipe!r}).")
-            base_model, _ = self.target(label, row.target)
+            base_model, _ = self.target(label, row.target, train=train)
             s, cfg = self.scale, self.robust_config(row.target)
             limit, n_bn = s.robust_train_limit, int(s.robust_precise_bn)
             base_fp = io.fingerprint(base_model)
@@ -440,7 +449,10 @@ class Run:
                                "recipe": recipe.describe(), "precision": cfg.precision,
                                "training_images": f"the first {len(xt)} training images"}
 
-            model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
+            try:
+                model, record, hit = self.cache.cached("models", f"{name}-{key}", make, train=train)
+            except NotTrained as e:
+                raise self.not_trained("Adversarially trained copy", name, e) from None
             if hit:
                 self.log(f"[IV] {label}: cached {name}-{key}.keras")
             record = {**record, "cache_file": str(self.cache.path("models", f"{name}-{key}")), "cache_hit": hit}
@@ -453,8 +465,8 @@ class Run:
         """Row ``label``'s restorer: from ``restorer_file``, shipped, cached, or trained with its
         defense's recipe on pairs of the targets it is trained for. ``(model, record)``. For a defense
         that replaces the classifier (``model_arg == "robust"``): :meth:`robust`. With ``train=False`` a
-        restorer neither shipped nor cached raises :class:`NotTrained` instead of being trained (a script
-        that reads the tables' models, e.g. ``reproduce/crunet_cifar10_eps_curves.py``)."""
+        restorer (or a target it is trained for) neither shipped nor cached raises :class:`NotTrained` instead of
+        being trained (a script that reads the tables' models, e.g. ``reproduce/crunet_cifar10_eps_curves.py``)."""
         from keras_restore import models, training
         from keras_restore.defenses import get_defense
 
@@ -462,7 +474,7 @@ class Run:
         if name in self.models:
             return self.models[name]
         if replaces_classifier(self.spec, label):   # an adversarially trained copy, not a restorer
-            return self.robust(label)
+            return self.robust(label, train=train)
         if row.trained_for is not None:
             self.log(f"[IV] row {label}: restorer {name} (trained for {', '.join(row.trained_for)})")
         if restorer_file is not None:
@@ -481,7 +493,7 @@ class Run:
             if row.trained_for is not None:
                 self.log(f"[IV] {name} is trained for {', '.join(wanted)}"
                          f"{'' if self.spec.owns_restorer(label) else self._not_own_targets()}")
-            targets = {lab: self.target(lab, reg)[0] for lab, reg in wanted.items()}
+            targets = {lab: self.target(lab, reg, train=train)[0] for lab, reg in wanted.items()}
             defense_spec = get_defense(row.defense)
             recipe = self.row_recipe(label)
             # A restorer behind preprocessing (papers/002: depth reduction) trains on what it will see.
@@ -493,8 +505,6 @@ class Run:
             key = self.restorer_key(name, recipe, targets, steps, clf_label)
 
             def make(ckpt):
-                if not train:
-                    raise NotTrained(name, f"{name}-{key}", self.spec.name, self.scale.name)
                 if "x_adv" not in recipe.data_needs():   # a generative model of clean images (Defense-GAN)
                     return self._clean_only_restorer(name, recipe, ckpt)
                 x_adv, x_clean, groups, pair_info, *labels = self.pairs(targets, with_labels=with_labels)
@@ -515,7 +525,10 @@ class Run:
                                **({"trained_behind": [layer.name for layer in steps]} if steps else {}),
                                **({"classifier_loss_target": clf_label} if clf_label is not None else {})}
 
-            model, record, hit = self.cache.cached("models", f"{name}-{key}", make)
+            try:
+                model, record, hit = self.cache.cached("models", f"{name}-{key}", make, train=train)
+            except NotTrained as e:
+                raise self.not_trained("Restorer", name, e) from None
             if hit:
                 self.log(f"[IV] cached restorer {name}-{key}.keras")
         if row.trained_for is not None:

@@ -96,20 +96,23 @@ def models_for_rows(spec_name: str, argv) -> set[str]:
     """The model registry names a run of table ``spec_name`` with ``argv`` loads: those of the rows its
     ``--rows`` keeps (every row without it; :func:`keras_restore.pipeline.phases.row_models`). A script
     that checks its shipped models before parsing (Tables 8-9) checks these, so ``--rows`` can run the
-    rows whose models are shipped while another's is missing. An unknown row counts as every row: the
-    parser then reports it."""
+    rows whose models are shipped while another's is missing. A bad ``--rows`` (an unknown row, no row)
+    needs none: the script's parser then reports it."""
     from keras_restore.pipeline.phases import row_models
     from keras_restore.pipeline.tables import get_table, select_rows
 
-    p = argparse.ArgumentParser(add_help=False)
+    p = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     add_rows_flag(p)
-    rows = p.parse_known_args(list(argv))[0].rows
+    try:
+        rows = p.parse_known_args(list(argv))[0].rows
+    except argparse.ArgumentError:
+        return set()
     spec = get_table(spec_name)
-    if rows:
+    if rows is not None:
         try:
             spec = select_rows(spec, rows)
         except ValueError:
-            pass
+            return set()
     return row_models(spec)
 
 

@@ -10,12 +10,12 @@
   CRU-Net ablation, ``reproduce/crunet_cifar10_eps_curves.py``): accuracy without and through each
   defense, and how much of the perturbation each lets through (:data:`DEFENSE_CURVE_COLUMNS`).
 
-Both run on the first ``n_images`` images given (the scripts pass the first test images, as the
+All three run on the first ``n_images`` images given (the scripts pass the first test images, as the
 papers/002 tables do), make every adversarial set on the **bare classifier** (the paper's
 protocol: the defense is not attacked), cache it under ``<cache>/attacks/`` keyed by the model's
 weight fingerprint, the attack and its merged parameters, the images, labels and seed (a rerun
 resumes), and return one dict per point (the long CSV's rows, :data:`DEPTH_COLUMNS` /
-:data:`CURVE_COLUMNS`).
+:data:`CURVE_COLUMNS` / :data:`DEFENSE_CURVE_COLUMNS`).
 
 Choices the paper leaves open (each recorded in every row's ``params`` and in the scripts' meta):
 
@@ -491,9 +491,14 @@ def defense_curves(classifier, defenses: dict, x, y, *, dataset: str, eps_grid, 
     if not isinstance(defenses, dict) or not defenses:
         raise ValueError(f"`defenses` must be a non-empty dict of label -> Defense, got {defenses!r}.")
     for label, defense in defenses.items():
-        if not callable(getattr(defense, "restore", None)) or not callable(getattr(defense, "predict", None)):
-            raise ValueError(f"`defenses[{label!r}]` must be a keras_restore Defense (restore and predict), got "
-                             f"{type(defense).__name__}.")
+        if not callable(getattr(defense, "restore", None)) or not hasattr(defense, "classifier"):
+            raise ValueError(f"`defenses[{label!r}]` must be a keras_restore Defense, got {type(defense).__name__}.")
+        if defense.classifier is not classifier:
+            raise ValueError(f"`defenses[{label!r}]` must defend `classifier` ({classifier.name!r}), the model the "
+                             f"attacks are made on; it wraps {defense.classifier.name!r}.")
+        if getattr(defense, "stochastic", False):
+            raise ValueError(f"`defenses[{label!r}]` is stochastic: its output on the same image differs from call to "
+                             "call, so the perturbation it passes on is not defined; give a deterministic defense.")
     attacks = _as_tuple(attacks, "attacks")
     for a in attacks:
         check_choice(a, "attack", DEFENSE_CURVE_ATTACKS)
@@ -512,7 +517,7 @@ def defense_curves(classifier, defenses: dict, x, y, *, dataset: str, eps_grid, 
     adversarial = _Adversarial(classifier, x, y, dataset=dataset, seed=seed, cache_dir=cache_dir, tag=target,
                                batch_size=batch_size, progress=progress, log=log)
     restored_clean = {label: d.restore(x) for label, d in defenses.items()}
-    clean = {label: (_defended_accuracy(d, x, y), _mse(restored_clean[label], x)) for label, d in defenses.items()}
+    clean = {label: (_accuracy(classifier, out, y, batch_size), _mse(out, x)) for label, out in restored_clean.items()}
     clean_undefended = _accuracy(classifier, x, y, batch_size)
     rows = []
     for a in attacks:
@@ -524,8 +529,8 @@ def defense_curves(classifier, defenses: dict, x, y, *, dataset: str, eps_grid, 
                 if float(eps) == 0:
                     defended, restored, passed = clean[label][0], clean[label][1], ""
                 else:
-                    out = defense.restore(x_adv)
-                    defended = float(np.mean(defense.predict(x_adv).argmax(axis=1) == y) * 100.0)
+                    out = defense.restore(x_adv)   # what the classifier sees (predict = classifier(restore))
+                    defended = _accuracy(classifier, out, y, batch_size)
                     restored = _mse(out, x)
                     passed = _mse(out, restored_clean[label]) / attacked if attacked > 0 else ""
                 rows.append({"dataset": dataset, "target": target, "attack": a, "eps": float(eps),

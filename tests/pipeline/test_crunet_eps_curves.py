@@ -24,18 +24,21 @@ def test_reads_the_tables_restorers_and_trains_none_outside_quick(reproduce_scri
     kw = {"labels": ["A-Net"], "settings": {"eps_255": (0, 25), "overrides": {"bim": {"nb_iter": 2}}},
           "data_dir": data_dir, "cache_dir": tmp_path / "cache", "seed": 0, "precision": "float32",
           "scale_of": lambda spec: MICRO, **QUIET}
-    # nothing trained yet: both variants listed with their commands, no rows, and no restorer trained
+    # nothing trained yet: both variants listed with their commands, no rows, and nothing trained (not even
+    # the target)
     res = script.run(specs, "retrain", **kw)
     assert res["rows"] == [] and set(res["not_run"]) == {"A-Net / pooled", "A-Net / balanced"}
     assert res["not_run"]["A-Net / balanced"]["command"] == (
         "python reproduce/crunet_table3_cifar10_balanced.py --retrain --rows A-Net --data-dir ../shared/data")
-    assert "neither shipped nor in the cache" in res["not_run"]["A-Net / pooled"]["reason"]
-    assert not list((tmp_path / "cache" / "models").glob("crunet*"))
+    assert "Target 'anet' of table 'crunet_table2_mnist_whitebox' at scale 'micro' is neither shipped nor cached" in (
+        res["not_run"]["A-Net / pooled"]["reason"])
+    assert not list((tmp_path / "cache").rglob("*.keras")) and res["precision"] == "float32"
     # the pooled CRU-Net trained by its table's run is found (the same cache key); the balanced one is not
     run_table(select_rows(CRUNET_TABLE2, ["A-Net"]), MICRO, data_dir=data_dir, out_dir=tmp_path / "out",
               cache_dir=tmp_path / "cache", columns=["FGSM"], **QUIET)
     res = script.run(specs, "retrain", **kw)
     assert set(res["not_run"]) == {"A-Net / balanced"}
+    assert "Restorer 'crunet_mnist_anet' of table 't2_balanced'" in res["not_run"]["A-Net / balanced"]["reason"]
     assert [(r["attack"], r["eps_255"]) for r in res["rows"]] == [("fgsm", 0), ("fgsm", 25), ("bim", 0), ("bim", 25)]
     assert {r["defense"] for r in res["rows"]} == {script.VARIANTS["pooled"][1]}
     assert all(r["n_images"] == MICRO.n_eval and r["target"] == "anet" for r in res["rows"])
@@ -52,6 +55,8 @@ def test_stems_and_commands(reproduce_script):
     whole = ["D-Net", "M-Net"]
     assert script._stem(whole, list(script.VARIANTS), whole) == "crunet_cifar10_eps_curves"
     assert script._stem(["M-Net"], ["pooled"], whole) == "crunet_cifar10_eps_curves_rows-m-net_variants-pooled"
+    # the variants in any order are the whole run
+    assert script.parse_args(["--variants", "balanced", "pooled"]).variants == list(script.VARIANTS)
     assert script.not_run_command("pooled", "default", "D-Net") == (
         "python reproduce/crunet_table3_cifar10_whitebox.py --rows D-Net --data-dir ../shared/data")
     assert script.not_run_command("balanced", "paper", "M-Net", "mixed_bfloat16") == (
@@ -64,6 +69,7 @@ def test_stems_and_commands(reproduce_script):
     (["--variants", "weighted"], "invalid choice: 'weighted'"),
     (["--seed", "-1"], "--seed must be >= 0"),
     (["--ship"], "unrecognized arguments: --ship"),
+    (["--rows"], "expected at least one argument"),
 ])
 def test_bad_arguments(reproduce_script, argv, message, capsys):
     script = reproduce_script("crunet_cifar10_eps_curves")

@@ -221,6 +221,20 @@ def test_defense_curves_against_independent_computation(m1, identity_restorer, g
     assert "perturbation_passed" in json.loads(paths["meta"].read_text())["metric_definitions"]
 
 
+def test_defense_curves_refuses_a_defense_of_another_classifier_or_a_stochastic_one(m1, identity_restorer, images):
+    from keras_restore.defenses import RestorerDefense
+
+    x, y = images
+    other = models.build("m1")
+    with pytest.raises(ValueError, match=r"must defend `classifier`"):
+        sweeps.defense_curves(m1, {"d": RestorerDefense(identity_restorer, other, fast=False)}, x, y, dataset="mnist",
+                              eps_grid=(0.1,))
+    noisy = RestorerDefense(identity_restorer, m1, fast=False)
+    noisy.stochastic = True
+    with pytest.raises(ValueError, match="is stochastic"):
+        sweeps.defense_curves(m1, {"d": noisy}, x, y, dataset="mnist", eps_grid=(0.1,))
+
+
 @pytest.mark.parametrize("kwargs,match", [
     ({"defenses": {}}, "defenses"),
     ({"defenses": {"m": "m1"}}, r"defenses\['m'\]"),

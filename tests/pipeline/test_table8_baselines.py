@@ -55,8 +55,11 @@ def test_rows_need_only_their_own_models(reproduce_script, monkeypatch, capsys):
     assert script.missing_models(["--rows", "our method", "MagNet"]) == []
     assert script.missing_models(["--rows", "Adv. Tr"]) == [
         "m1_fgsm_at (train it with reproduce/baseline_adversarial_training.py --retrain --methods fgsm --ship)"]
-    # an unknown row counts as every row here; the parser then names the table's rows
-    assert len(script.missing_models(["--rows", "nope"])) == 5
+    # a bad --rows needs no model here: the script's parser reports it
+    assert script.missing_models(["--rows", "nope"]) == [] and script.missing_models(["--rows"]) == []
+    with pytest.raises(SystemExit):
+        script.main(["--rows", "nope"])
+    assert "Unknown row(s) ['nope']" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         script.main(["--rows", "Defense-GAN"])
     assert "not shipped in saved_models/: defense_gan_mnist (" in capsys.readouterr().err

@@ -100,6 +100,24 @@ def attack_tag(spec: TableSpec, label: str) -> str:
     return f"{spec.attack_labels.get(label, label)}-test"
 
 
+@dataclasses.dataclass(frozen=True)
+class RestorerPlan:
+    """A row's restorer before training (:meth:`Run.restorer_plan`): its registry ``name``, ``recipe``, the
+    ``targets`` it is trained for (label -> loaded model), the preprocessing ``steps`` it trains behind, the
+    ``classifier`` label of a classifier loss (None: none), whether its recipe needs the pairs' labels
+    (``with_labels``) or pairs at all (``uses_pairs``; False: clean images only), and its cache ``key``."""
+
+    label: str
+    name: str
+    recipe: object
+    targets: dict
+    steps: tuple
+    classifier: str | None
+    with_labels: bool
+    uses_pairs: bool
+    key: str
+
+
 class Run:
     """State of one table run: spec, scale, data, cache, the models made so far, metadata."""
 
@@ -468,7 +486,6 @@ class Run:
         restorer (or a target it is trained for) neither shipped nor cached raises :class:`NotTrained` instead of
         being trained (a script that reads the tables' models, e.g. ``reproduce/crunet_cifar10_eps_curves.py``)."""
         from keras_restore import models, training
-        from keras_restore.defenses import get_defense
 
         row, name = self.spec.rows[label], self.spec.restorer_of(label)
         if name in self.models:
@@ -493,30 +510,16 @@ class Run:
             if row.trained_for is not None:
                 self.log(f"[IV] {name} is trained for {', '.join(wanted)}"
                          f"{'' if self.spec.owns_restorer(label) else self._not_own_targets()}")
-            targets = {lab: self.target(lab, reg, train=train)[0] for lab, reg in wanted.items()}
-            defense_spec = get_defense(row.defense)
-            recipe = self.row_recipe(label)
-            # A restorer behind preprocessing (papers/002: depth reduction) trains on what it will see.
-            steps = defense_spec.preprocessing_steps(self.spec.dataset, **self.defense_options(label))
-            # A recipe with a classifier loss (papers/004) gets the first trained-for target, frozen, and
-            # the pairs' labels; other recipes get neither (their keys and training are unchanged).
-            clf_label = next(iter(targets)) if "classifier" in recipe.context_needs() else None
-            with_labels = "labels" in recipe.data_needs()
-            key = self.restorer_key(name, recipe, targets, steps, clf_label)
+            plan = self.restorer_plan(label, train=train)
+            recipe, targets, steps, clf_label, key = plan.recipe, plan.targets, plan.steps, plan.classifier, plan.key
 
             def make(ckpt):
-                if "x_adv" not in recipe.data_needs():   # a generative model of clean images (Defense-GAN)
+                if not plan.uses_pairs:   # a generative model of clean images (Defense-GAN)
                     return self._clean_only_restorer(name, recipe, ckpt)
-                x_adv, x_clean, groups, pair_info, *labels = self.pairs(targets, with_labels=with_labels)
-                if steps:
-                    from keras_restore.defenses import apply_preprocessing
-
-                    x_adv = apply_preprocessing(steps, x_adv)
-                    self.log(f"[IV] training inputs through {', '.join(layer.name for layer in steps)} first")
+                x_adv, x_clean, groups, pair_info, labels = self.training_pairs(plan)
                 self.log(f"[IV] training {name} on {len(x_adv)} pairs for {self.scale.restorer_epochs} epoch(s) "
                          f"({recipe.stages()[0]})")
-                data = training.TrainData(x_adv=x_adv, x_clean=x_clean, groups=groups,
-                                          labels=labels[0] if labels else None)
+                data = training.TrainData(x_adv=x_adv, x_clean=x_clean, groups=groups, labels=labels)
                 model, record = self._fit_restorer(name, recipe, data, ckpt,
                                                    None if clf_label is None else {"classifier": targets[clf_label]})
                 return model, {**record, "source": f"trained ({self.scale.name} scale)", "pairs": pair_info,
@@ -535,6 +538,47 @@ class Run:
             record = {**record, "trained_for": self.spec.trained_for(label)}
         self.models[name] = model, record
         return model, record
+
+    def restorer_plan(self, label: str, *, train: bool = True) -> "RestorerPlan":
+        """What row ``label``'s restorer is trained on, and its cache key (:class:`RestorerPlan`): the targets
+        it is trained for (loaded, cached or trained: ``train=False`` raises :class:`NotTrained` for one not
+        there), its recipe, the preprocessing it trains behind and the target of a classifier loss. The one
+        place :meth:`restorer` and ``reproduce/make_pairs.py`` (pairs exported for a GPU) take them from."""
+        from keras_restore.defenses import get_defense
+
+        row = self.spec.rows[label]
+        if replaces_classifier(self.spec, label):
+            raise ValueError(f"Row {label!r} of {self.spec.name!r} replaces the classifier by an adversarially trained "
+                             "copy: it has no restorer and no training pairs.")
+        name = self.spec.restorer_of(label)
+        if name is None:
+            raise ValueError(f"Row {label!r} of {self.spec.name!r} has no restorer (a training-free defense).")
+        wanted = self.spec.trained_for(label)
+        targets = {lab: self.target(lab, reg, train=train)[0] for lab, reg in wanted.items()}
+        recipe = self.row_recipe(label)
+        # A restorer behind preprocessing (papers/002: depth reduction) trains on what it will see.
+        steps = tuple(get_defense(row.defense).preprocessing_steps(self.spec.dataset, **self.defense_options(label)))
+        # A recipe with a classifier loss (papers/004) gets the first trained-for target, frozen, and
+        # the pairs' labels; other recipes get neither (their keys and training are unchanged).
+        clf_label = next(iter(targets)) if "classifier" in recipe.context_needs() else None
+        return RestorerPlan(label=label, name=name, recipe=recipe, targets=targets, steps=steps, classifier=clf_label,
+                            with_labels="labels" in recipe.data_needs(), uses_pairs="x_adv" in recipe.data_needs(),
+                            key=self.restorer_key(name, recipe, targets, steps, clf_label))
+
+    def training_pairs(self, plan: "RestorerPlan"):
+        """The pairs ``plan``'s restorer trains on: ``(x_adv, x_clean, groups, pair_info, labels)`` from
+        :meth:`pairs` of its targets, ``x_adv`` through its preprocessing (``labels`` None unless its recipe
+        needs them)."""
+        if not plan.uses_pairs:
+            raise ValueError(f"Restorer {plan.name!r} (row {plan.label!r}) is trained on clean images alone "
+                             f"(recipe {type(plan.recipe).__name__}): it has no (adversarial, clean) pairs.")
+        x_adv, x_clean, groups, pair_info, *labels = self.pairs(plan.targets, with_labels=plan.with_labels)
+        if plan.steps:
+            from keras_restore.defenses import apply_preprocessing
+
+            x_adv = apply_preprocessing(list(plan.steps), x_adv)
+            self.log(f"[IV] training inputs through {', '.join(layer.name for layer in plan.steps)} first")
+        return x_adv, x_clean, groups, pair_info, labels[0] if labels else None
 
     def _not_own_targets(self) -> str:
         """How a restorer trained for other targets than the rows' is logged."""

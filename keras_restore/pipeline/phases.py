@@ -161,6 +161,14 @@ class Run:
                           "training precision, seed, data and scale, so a run with another --precision (or 'auto' on "
                           "a CPU with other bfloat16 support) looks for another key.", err.stem)
 
+    def _cached_model(self, what: str, name: str, stem: str, make, train: bool):
+        """``self.cache.cached("models", stem, make, train=train)``; a :class:`NotTrained` comes back with
+        :meth:`not_trained`'s context (``what`` and ``name`` say which model)."""
+        try:
+            return self.cache.cached("models", stem, make, train=train)
+        except NotTrained as e:
+            raise self.not_trained(what, name, e) from None
+
     def target(self, label: str, name: str, *, train: bool = True):
         """The target classifier ``name`` (row ``label``): shipped, cached or trained; with its record.
         ``train=False``: one neither shipped nor cached raises :class:`NotTrained`."""
@@ -220,10 +228,7 @@ class Run:
                     model = training.float32_copy(model, lambda: models.build(name))
                     return model, {**record, "source": f"trained ({self.scale.name} scale)", "precision": precision}
 
-                try:
-                    model, record, hit = self.cache.cached("models", f"{name}-{key}", make, train=train)
-                except NotTrained as e:
-                    raise self.not_trained("Target", name, e) from None
+                model, record, hit = self._cached_model("Target", name, f"{name}-{key}", make, train)
                 if hit:
                     self.log(f"[I] {label}: cached {name}-{key}.keras")
                 record["cache_file"] = str(self.cache.path("models", f"{name}-{key}"))
@@ -467,10 +472,7 @@ class Run:
                                "recipe": recipe.describe(), "precision": cfg.precision,
                                "training_images": f"the first {len(xt)} training images"}
 
-            try:
-                model, record, hit = self.cache.cached("models", f"{name}-{key}", make, train=train)
-            except NotTrained as e:
-                raise self.not_trained("Adversarially trained copy", name, e) from None
+            model, record, hit = self._cached_model("Adversarially trained copy", name, f"{name}-{key}", make, train)
             if hit:
                 self.log(f"[IV] {label}: cached {name}-{key}.keras")
             record = {**record, "cache_file": str(self.cache.path("models", f"{name}-{key}")), "cache_hit": hit}
@@ -528,10 +530,7 @@ class Run:
                                **({"trained_behind": [layer.name for layer in steps]} if steps else {}),
                                **({"classifier_loss_target": clf_label} if clf_label is not None else {})}
 
-            try:
-                model, record, hit = self.cache.cached("models", f"{name}-{key}", make, train=train)
-            except NotTrained as e:
-                raise self.not_trained("Restorer", name, e) from None
+            model, record, hit = self._cached_model("Restorer", name, f"{name}-{key}", make, train)
             if hit:
                 self.log(f"[IV] cached restorer {name}-{key}.keras")
         if row.trained_for is not None:

@@ -97,11 +97,11 @@ def parse_args(argv):
 
 
 def _stem(labels, variants, all_labels) -> str:
-    import re
+    from keras_restore.pipeline.tables import rows_slug
 
     stem = STEM
     if list(labels) != list(all_labels):
-        stem += "_rows-" + "-".join(re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") for label in labels)
+        stem += "_rows-" + rows_slug(labels)
     if list(variants) != list(VARIANTS):
         stem += "_variants-" + "-".join(variants)
     return stem

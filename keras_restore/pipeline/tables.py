@@ -266,6 +266,11 @@ def balanced_variant(spec: TableSpec, name: str, title: str, restorer_of, **chan
               for label, row in spec.rows.items()}, **changes)
 
 
+def rows_slug(labels) -> str:
+    """The part of a partial run's stem that names its rows (``_rows-<slug>``): "D-net/M-net" -> "d-net-m-net"."""
+    return "-".join(re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") for label in labels)
+
+
 def select_rows(spec: TableSpec, labels) -> TableSpec:
     """``spec`` with only the rows ``labels`` (in the table's order; a label is matched ignoring case): a partial
     run, e.g. of the row whose restorer has finished training while the other's is still in training. Each kept
@@ -300,7 +305,7 @@ def select_rows(spec: TableSpec, labels) -> TableSpec:
     def only(d: dict) -> dict:
         return {k: v for k, v in d.items() if k in keep}
 
-    slug = "-".join(re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") for label in keep)
+    slug = rows_slug(keep)
     return dataclasses.replace(
         spec, name=f"{spec.name}_rows-{slug}", title=f"{spec.title} [partial run: row(s) {', '.join(keep)} only]",
         rows={label: row(label) for label in keep}, paper=only(spec.paper),

@@ -12,6 +12,11 @@ version of a shipped model than ``saved_models/`` holds now (its sha256 in the `
 note on its page and on stderr; it is not a problem for ``--strict``. Exit status: 0; 1 when
 nothing could be rendered, or with ``--strict`` when any file had a problem; 2 for bad usage.
 
+``--stale`` prints, instead of a site, each table's freshness (``stale``: made with an earlier version of a
+shipped model; ``current``; ``unrecorded``: its meta names no shipped model's sha256; ``unreadable``), one
+tab-separated line per table; ``reproduce/cifar10_paper_scale.sh``'s step 5 reruns the tables that are not
+``current``.
+
 ``--markdown CSV`` (repeatable; ``--columns A,B`` to keep some) prints results CSVs as Markdown tables
 instead (exit 1 if one cannot be read or a column is not in it) and writes no site.
 """
@@ -40,6 +45,10 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "not used); repeatable")
     p.add_argument("--columns", metavar="A,B,...",
                    help="with --markdown: keep only these columns of the rendered table, in this order")
+    p.add_argument("--stale", action="store_true",
+                   help="print each table's freshness against saved_models/ (one line each, tab-separated: key, "
+                        "stale / current / unrecorded / unreadable, the shipped models it records, and for a stale "
+                        "one which were replaced) and write no site")
     return p
 
 
@@ -64,10 +73,31 @@ def print_markdown(paths, columns=None) -> int:
     return 0
 
 
+def print_freshness(results: Path, models: Path, exclude) -> int:
+    """``--stale``: one tab-separated line per table (key, status, recorded models, replaced models);
+    1 (the reason on stderr) when the results directory or the manifest cannot be read."""
+    from keras_restore.site.build import SiteBuildError, freshness
+
+    try:
+        tables = freshness(results, models, exclude=exclude)
+    except SiteBuildError as e:
+        print(f"keras_restore.report: error: {e}", file=sys.stderr)
+        return 1
+    for t in tables:
+        replaced = ", ".join(f"{s['name']} ({s['used'][:12]} -> {s['now'][:12] if s['now'] else 'not shipped'})"
+                             for s in t.stale)
+        print("\t".join((t.key, t.status, ",".join(t.models), replaced or t.problem)))
+    return 0
+
+
 def run(args) -> int:
     from keras_restore.site.build import DEFAULT_EXCLUDE, SiteBuildError, build_site
 
     if args.markdown:
+        if args.stale:
+            print("keras_restore.report: error: --stale and --markdown are two different outputs: pass one",
+                  file=sys.stderr)
+            return 2
         return print_markdown(args.markdown, args.columns)
     if args.columns is not None:
         print("keras_restore.report: error: --columns needs --markdown", file=sys.stderr)
@@ -76,6 +106,8 @@ def run(args) -> int:
     results = Path(args.results)
     out = Path(args.out) if args.out else results / "site"
     exclude = tuple(args.exclude) if args.exclude else DEFAULT_EXCLUDE
+    if args.stale:
+        return print_freshness(results, Path(args.models), exclude)
     try:
         res = build_site(results, Path(args.models), out, exclude=exclude, copy_assets=args.copy_assets)
     except SiteBuildError as e:

@@ -353,13 +353,18 @@ def run_row(row: Row, scale: str, *, images, models_cache, stages: Stages, seed:
             models_cache[name] = models.load_model(name)
         return models_cache[name]
 
-    classifier = load(row.classifier)
-    if row.defense == "none":
-        defense = Defense(classifier, name="none", fast=False)
-    else:
-        kwargs = {DEFENSES[row.defense].model_arg: load(row.restorer)} if row.restorer else {}
-        defense = build_defense(row.defense, classifier, dataset=row.dataset, fast=False, **kwargs,
-                                **s.get("defense_options", {}))
+    with models.record_loads() as loaded:   # and what the defense's builder loads itself (MagNet's detectors)
+        classifier = load(row.classifier)
+        if row.defense == "none":
+            defense = Defense(classifier, name="none", fast=False)
+        else:
+            kwargs = {DEFENSES[row.defense].model_arg: load(row.restorer)} if row.restorer else {}
+            defense = build_defense(row.defense, classifier, dataset=row.dataset, fast=False, **kwargs,
+                                    **s.get("defense_options", {}))
+    shipped = models.shipped()
+    # the shipped files this row used, by sha256: the results site flags the row's table when one is replaced
+    used_models = {n: {k: v for k, v in models.shipped_record(n, shipped).items() if k in ("source", "sha256")}
+                   for n in dict.fromkeys([row.classifier, *([row.restorer] if row.restorer else []), *loaded])}
     prints = {"classifier": io.fingerprint(classifier)}
     if defense.restorer is not None:
         prints["restorer"] = io.fingerprint(defense.restorer)
@@ -465,7 +470,7 @@ def run_row(row: Row, scale: str, *, images, models_cache, stages: Stages, seed:
         "seconds": round(total, 1),
     }
     detail = {"row": row.label, "settings": s, "images": {"split": "test", "indices": ident["images"], "source": source},
-              "fingerprints": prints, "pgd": pgd, "adaptive": record, "checks": checks, "seconds": seconds,
+              "fingerprints": prints, "models": used_models, "pgd": pgd, "adaptive": record, "checks": checks, "seconds": seconds,
               "wall_seconds_this_run": round(wall, 1),
               "cached": {"oblivious": bool(obl["_cached"]), "adaptive": bool(ad["_cached"]),
                          "checks": bool(ch["_cached"])},
@@ -519,6 +524,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     from keras_restore import data, io, runtime
     from keras_restore.evaluation import CHECKS
+    from keras_restore.pipeline import report
 
     runtime.configure()
     runtime.seed_everything(args.seed)
@@ -590,12 +596,16 @@ def main(argv=None) -> dict:
         "total_compute_seconds": round(sum(float(r["seconds"]) for r in csv_rows), 1),
         "wall_seconds_last_invocation": round(time.perf_counter() - t0, 1),
         "stages_loaded_from_cache_in_last_invocation": sum(sum(d["cached"].values()) for d in details),
-        "machine": {"cpu_count": __import__("os").cpu_count(),
-                    "note": "2-core AMD EPYC (AVX2), shared with another job using about one core"},
+        "machine": {**report.machine(),
+                    "note": "this invocation's; rows kept by --update (their seconds too) may come from another machine"},
         "versions": io.versions(),
         "rows": details,
         "skipped": skipped,
     }
+    if all(isinstance(d.get("models"), dict) for d in details):
+        # every shipped model any row used (rows kept by --update from a run before rows recorded theirs leave this
+        # out: the site then calls the table's freshness unknown rather than current)
+        meta["models"] = {n: r for d in details for n, r in d["models"].items()}
     io.write_json(out / f"{NAME}.meta.json", meta)
     log(f"wrote {out / (NAME + '.csv')}, {NAME}.meta.json, {NAME}_eps.png in {time.perf_counter() - t0:.0f} s")
     for r in csv_rows:

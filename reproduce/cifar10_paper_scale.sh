@@ -32,7 +32,9 @@
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new
 #     ones (the results site flags each table made with an earlier target until then): Tables 5, 7 and 9,
 #     CRU-Net Tables 3, 5 and 6-7, papers/003 Table 3, papers/004's CIFAR-10 Tables 1-4 and warm start,
-#     papers/002's Fig. 3 on CIFAR-10 (its target is ResNet-20) and the leaderboard's CIFAR-10 rows (about 3-4 h on this CPU, from the README's timings).
+#     papers/002's Fig. 3 on CIFAR-10 (its target is ResNet-20) and the leaderboard's CIFAR-10 rows (about 3-4 h on this CPU, from the README's timings,
+#     if all are rerun): only those that `python -m keras_restore.report --stale` does not call current, i.e. made with an
+#     earlier version of a shipped model or not recording which (FORCE=1 reruns every one).
 # STEPS="1 2" runs only those steps; the default is 1-4 (step 5 is run on its own: STEPS=5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,16 +107,28 @@ for s in $STEPS; do
             step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet
             ;;
         5)
+            # Only the tables that are not current are rerun: `python -m keras_restore.report --stale` says which were
+            # made with an earlier version of a shipped model (or record none, so it cannot tell); FORCE=1 reruns all.
+            fresh=$(python -m keras_restore.report --stale | awk -F'\t' '$2 == "current" {print $1}') || {
+                echo "[$(date -u +%FT%TZ)] report --stale failed (above): step 5 reruns every table" >> "$LOG"; fresh=""; }
+            rerun() {   # rerun <result stem> <command...>
+                local stem=$1; shift
+                if [ -z "${FORCE:-}" ] && grep -qxF "$stem" <<< "$fresh"; then
+                    echo "[$(date -u +%FT%TZ)] skipped, $stem is current (made with today's saved_models/; FORCE=1 reruns it): $*" >> "$LOG"
+                else
+                    step "$@"
+                fi
+            }
             for t in table5_cifar10 table7_transfer_cifar10 table9_cifar10_baselines crunet_table3_cifar10_whitebox \
-                     crunet_table5_cifar10_blackbox bana_table3 gan_denoiser_warmup; do
-                step python "reproduce/$t.py" --data-dir "$DATA" --quiet
+                     crunet_table5_cifar10_blackbox bana_table3 gan_denoiser_warmup:gan_denoiser_warmup_cifar10; do
+                rerun "${t#*:}" python "reproduce/${t%%:*}.py" --data-dir "$DATA" --quiet
             done
-            step python reproduce/crunet_table6_7_similarity.py --datasets cifar10 --data-dir "$DATA" --quiet
-            step python reproduce/zhang_figure3_depth.py --datasets cifar10 --data-dir "$DATA" --quiet
+            rerun crunet_table6_7_similarity python reproduce/crunet_table6_7_similarity.py --datasets cifar10 --data-dir "$DATA" --quiet
+            rerun zhang_figure3_cifar10 python reproduce/zhang_figure3_depth.py --datasets cifar10 --data-dir "$DATA" --quiet
             for t in gan_denoiser_table1 gan_denoiser_table2 gan_denoiser_tables3_4; do
-                step python "reproduce/$t.py" --dataset cifar10 --data-dir "$DATA" --quiet
+                rerun "${t}_cifar10" python "reproduce/$t.py" --dataset cifar10 --data-dir "$DATA" --quiet
             done
-            step python reproduce/adaptive_robustness.py --datasets cifar10 --update --data-dir "$DATA" --quiet
+            rerun adaptive_robustness python reproduce/adaptive_robustness.py --datasets cifar10 --update --data-dir "$DATA" --quiet
             ;;
         *)
             echo "cifar10_paper_scale.sh: error: unknown step '$s' in STEPS (expected 1-5)" >&2

@@ -190,7 +190,7 @@ def summary(rows: list[dict]) -> list[str]:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     from keras_restore import attacks, io, runtime
-    from keras_restore.pipeline import sweeps
+    from keras_restore.pipeline import report, sweeps
     from keras_restore.pipeline.script import REPO
     from keras_restore.pipeline.tables import get_table, select_rows
 
@@ -246,7 +246,7 @@ def main(argv=None) -> dict:
                                     "length, at most eps per step: sweeps.attack_overrides)"}
                     for a in sweeps.DEFENSE_CURVE_ATTACKS},
         "timings": {"per_row_seconds": res["timings"]}, "wall_seconds": round(time.perf_counter() - t0, 1),
-        "machine": sweeps.machine(), "versions": io.versions(),
+        "machine": report.machine(), "versions": io.versions(),
     }
     paths = sweeps.write_outputs(out, stem, res["rows"], kind="defenses", title=TITLE, meta=meta)
     for line in summary(res["rows"]):

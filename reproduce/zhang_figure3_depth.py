@@ -106,7 +106,7 @@ def load_target(dataset, args, log):
 
 def run_dataset(dataset, args, settings, log) -> dict:
     from keras_restore import attacks, io
-    from keras_restore.pipeline import sweeps
+    from keras_restore.pipeline import report, sweeps
 
     t0 = time.perf_counter()
     model, name, record, x, y, source = load_target(dataset, args, log)
@@ -140,7 +140,7 @@ def run_dataset(dataset, args, settings, log) -> dict:
         "timings": {"target_seconds": round(t_target, 1), "sweep_seconds": round(t_sweep, 1),
                     "attack_seconds_as_computed": round(sum(r["seconds"] for r in rows[::len(settings["levels"])]), 1)},
         "wall_seconds": round(time.perf_counter() - t0, 1),
-        "machine": sweeps.machine(), "versions": io.versions(),
+        "machine": report.machine(), "versions": io.versions(),
     }
     paths = sweeps.write_outputs(sweeps.out_dir(args), stem, rows, kind="depth", title=meta["title"], meta=meta)
     log(f"[{dataset}] wrote {paths['csv']}, {stem}.png, {stem}.meta.json")

@@ -103,7 +103,7 @@ def stem(dataset: str) -> str:
 
 def run_dataset(dataset, args, settings, log) -> dict:
     from keras_restore import attacks, io
-    from keras_restore.pipeline import sweeps
+    from keras_restore.pipeline import report, sweeps
 
     t0 = time.perf_counter()
     run, label = sweeps.zhang_run(dataset, args.scale, data_dir=args.data_dir, cache_dir=args.cache_dir,
@@ -145,7 +145,7 @@ def run_dataset(dataset, args, settings, log) -> dict:
         "timings": {"models_seconds": round(t_models, 1), "sweep_seconds": round(t_sweep, 1),
                     "attack_seconds_as_computed": round(sum(r["seconds"] for r in rows), 1)},
         "wall_seconds": round(time.perf_counter() - t0, 1),
-        "machine": sweeps.machine(), "versions": io.versions(),
+        "machine": report.machine(), "versions": io.versions(),
     }
     paths = sweeps.write_outputs(sweeps.out_dir(args), stem(dataset), rows, kind="curves", title=meta["title"],
                                  meta=meta)

@@ -13,7 +13,8 @@ DRIVER = REPO / "reproduce" / "cifar10_paper_scale.sh"
 def test_every_step_names_an_existing_script():
     text = DRIVER.read_text()
     named = set(re.findall(r"reproduce/([a-z0-9_]+)\.py", text))
-    named |= {m for loop in re.findall(r"for t in ([^;]+);", text) for m in loop.replace("\\", " ").split()}
+    # loop items are "<script>" or "<script>:<result stem>"
+    named |= {m.split(":")[0] for loop in re.findall(r"for t in ([^;]+);", text) for m in loop.replace("\\", " ").split()}
     assert {"cifar10_targets", "table5_cifar10", "crunet_table3_cifar10_whitebox", "adaptive_robustness"} <= named
     missing = sorted(n for n in named if not (REPO / "reproduce" / f"{n}.py").exists())
     assert not missing, f"the driver names scripts that do not exist: {missing}"
@@ -70,3 +71,49 @@ def test_every_rows_flag_names_rows_of_the_table_its_step_runs():
         spec = get_table({"crunet_cifar10_eps_curves": "crunet_table3_cifar10_whitebox"}.get(script, script))
         part = select_rows(spec, labels.split())
         assert part.partial_of == spec.name and set(part.rows) == set(labels.split())
+
+
+
+def run_step5(tmp_path, stale_output: str, *, force: bool = False, report_fails: bool = False):
+    """Step 5's block of the driver with `python` faked: `-m keras_restore.report --stale` prints
+    ``stale_output`` (or fails), every other call is recorded instead of run. Returns (commands run, log)."""
+    text = DRIVER.read_text()
+    func = text[text.index("step() {"):text.index("\n}\n", text.index("step() {")) + 3]
+    start = text.index("        5)\n") + len("        5)\n")
+    block = text[start:text.index("            ;;\n", start)]
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    stale, ran, log = tmp_path / "stale.tsv", tmp_path / "ran", tmp_path / "log"
+    stale.write_text(stale_output)
+    report = "return 1" if report_fails else f"cat {stale}"
+    fake = (f'python() {{ if [ "$1 $2 $3" = "-m keras_restore.report --stale" ]; then {report}; '
+            f'else echo "$*" >> {ran}; fi; }}\n')
+    force_line = "FORCE=1" if force else ""
+    script = f"set -euo pipefail\nLOG={log}\nDATA=d\n{force_line}\n{func}\n{fake}{block}"
+    r = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return (ran.read_text().splitlines() if ran.exists() else []), log.read_text()
+
+
+def test_step5_reruns_only_the_tables_that_are_not_current(tmp_path):
+    """Every stem step 5 checks is a result the site knows (all current: nothing runs, each skip logged); a stale one
+    and an unrecorded one run; FORCE=1 runs all; if report --stale fails, all run and the log says why."""
+    from keras_restore.site.build import discover
+
+    results = REPO / "reproduce" / "results"
+    keys = [e.key for e in discover(results, results / "site")[0]]
+    all_current = "".join(f"{k}\tcurrent\tm\t\n" for k in keys)
+    ran, log = run_step5(tmp_path / "a", all_current)
+    assert ran == [], f"step 5 names result stems that do not exist (so they would always rerun): {ran}"
+    assert log.count("skipped, ") == 13 and "FORCE=1 reruns it" in log
+
+    some = all_current.replace("crunet_table3_cifar10_whitebox\tcurrent", "crunet_table3_cifar10_whitebox\tstale")
+    some = some.replace("adaptive_robustness\tcurrent", "adaptive_robustness\tunrecorded")
+    ran, log = run_step5(tmp_path / "b", some)
+    assert ran == ["reproduce/crunet_table3_cifar10_whitebox.py --data-dir d --quiet",
+                   "reproduce/adaptive_robustness.py --datasets cifar10 --update --data-dir d --quiet"]
+    assert log.count("done in") == 2 and log.count("skipped, ") == 11
+
+    ran, _ = run_step5(tmp_path / "c", all_current, force=True)
+    assert len(ran) == 13
+    ran, log = run_step5(tmp_path / "d", "", report_fails=True)
+    assert len(ran) == 13 and "report --stale failed" in log

@@ -13,14 +13,16 @@ from keras_restore.models.registry import (
     load_model,
     models_dir,
     read_manifest,
+    record_loads,
     sha256,
     shipped,
+    shipped_record,
 )
 from keras_restore.models.restorers import restorer_cifar10, restorer_mnist
 
 __all__ = [
     "MODELS", "ModelSpec", "Clip", "build", "get_spec", "load_keras_file", "load_model",
-    "models_dir", "read_manifest", "sha256", "shipped", "m1", "m2", "restorer_mnist",
+    "models_dir", "read_manifest", "record_loads", "sha256", "shipped", "shipped_record", "m1", "m2", "restorer_mnist",
     "restorer_cifar10", "crunet_mnist", "crunet_cifar10", "anet", "bnet", "model_a",
     "model_b", "model_c", "model_d",
 ]

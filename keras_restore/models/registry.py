@@ -7,6 +7,7 @@ written by the training pipeline (``keras_restore.pipeline``) when it ships a mo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -391,10 +392,46 @@ def load_model(name: str, directory=None, verify: bool = True) -> keras.Model:
                 f"Model file {path} is corrupt: sha256 {digest[:12]}… does not match the "
                 f"manifest's {manifest[name]['sha256'][:12]}…."
             )
-    return load_keras_file(path, spec)
+    model = load_keras_file(path, spec)
+    for names in _LOAD_RECORDERS:
+        if name not in names:
+            names.append(name)
+    return model
+
+
+_LOAD_RECORDERS: list[list[str]] = []
+
+
+@contextlib.contextmanager
+def record_loads():
+    """Collect, in order, the names of the shipped models :func:`load_model` loads inside the block, including
+    those a defense builder loads for itself (MagNet's detectors): what a result's meta must record
+    (:func:`shipped_record`) for the results site to tell when it was made with an earlier version.
+
+    ``with record_loads() as names: ...``; blocks may nest (each sees every load inside it)."""
+    names: list[str] = []
+    _LOAD_RECORDERS.append(names)
+    try:
+        yield names
+    finally:
+        _LOAD_RECORDERS.remove(names)
 
 
 def shipped() -> dict:
     """Manifest entries of the shipped models whose file exists."""
     directory = models_dir()
     return {k: v for k, v in read_manifest(directory).items() if (directory / f"{k}.keras").exists()}
+
+
+def shipped_record(name: str, manifest: dict | None = None) -> dict:
+    """What a result's ``.meta.json`` records of the shipped model ``name`` it loaded:
+    ``{"source": "saved_models/<name>.keras", **its manifest entry}`` (``sha256`` among them). The
+    results site compares that sha256 with ``saved_models/`` to flag a result made with an earlier
+    version of the model (``site.build.stale_models``; ``keras-restore report --stale``).
+
+    ``manifest``: :func:`shipped`'s entries, when the caller has read them already."""
+    entries = shipped() if manifest is None else manifest
+    if name not in entries:
+        raise FileNotFoundError(f"No trained {name!r} is shipped in {models_dir()} (no manifest entry, or its "
+                                "file is missing); a result can record only a model it loaded from there.")
+    return {"source": f"saved_models/{name}.keras", **entries[name]}

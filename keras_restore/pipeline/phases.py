@@ -179,7 +179,7 @@ class Run:
             return self.models[name]
         if name in self.shipped:
             model = models.load_model(name)
-            record = {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+            record = models.shipped_record(name, self.shipped)
             self.log(f"[I] {label}: loaded shipped {name}.keras")
         else:
             if self.scale.pretrained:
@@ -437,7 +437,7 @@ class Run:
                              "trained copy; `restorer` must name that copy's registry entry, got None.")
         if name in self.shipped:
             self.log(f"[IV] {label}: loaded shipped {name}.keras")
-            model, record = models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+            model, record = models.load_model(name), models.shipped_record(name, self.shipped)
         else:
             if self.scale.pretrained:
                 self.log(f"[IV] {name} is not shipped in saved_models/; fine-tuning it here")
@@ -504,7 +504,7 @@ class Run:
             self.log(f"[IV] restorer from --restorer-file {path}")
         elif name in self.shipped:
             self.log(f"[IV] loaded shipped {name}.keras")
-            model, record = models.load_model(name), {"source": f"saved_models/{name}.keras", **self.shipped[name]}
+            model, record = models.load_model(name), models.shipped_record(name, self.shipped)
         else:
             if self.scale.pretrained:
                 self.log(f"[IV] {name} is not shipped in saved_models/; training it here")

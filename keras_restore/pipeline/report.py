@@ -162,6 +162,16 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+def machine() -> dict:
+    """The machine a result was computed on, for its ``.meta.json``: CPU model, cores, and whether it has
+    bfloat16 units (without them ``--precision auto`` trains in float32; ``runtime.cpu_supports_bf16``)."""
+    import os
+
+    from keras_restore import runtime
+
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "bfloat16_units": runtime.cpu_supports_bf16()}
+
+
 ADAPTIVE_DEFINITION = (
     "oblivious_accuracy: % of the first n_adaptive evaluation images classified correctly through the defense "
     "after PGD made on the bare classifier (the papers' protocol; the dataset's PGD defaults, eps as in the "

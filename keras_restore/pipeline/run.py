@@ -10,7 +10,6 @@ the same arguments, resumes where it stopped.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -196,7 +195,7 @@ def run_table(spec: TableSpec, scale: Scale, *, data_dir=None, out_dir="reproduc
         "adaptive": {"definition": report.ADAPTIVE_DEFINITION, "rows": adaptive_rows},
         "clean_through_restorer_accuracy": clean_restored,
         "metric_definitions": report.metric_definitions(spec),
-        "versions": io.versions(), "machine": {"cpu": report.cpu_name(), "cores": os.cpu_count()},
+        "versions": io.versions(), "machine": report.machine(),
         "wall_seconds": wall,
         **({"not_run": dict(spec.not_run)} if spec.not_run else {}),
         **({"partial_of": spec.partial_of, "rows": list(spec.rows)} if spec.partial_of else {}),

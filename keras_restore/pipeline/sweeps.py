@@ -733,7 +733,7 @@ def sweep_parser(description: str, epilog: str, datasets=DATASETS):
     """The command line of the papers/002 figure scripts (the scale flags of the table scripts)."""
     import argparse
 
-    from keras_restore.pipeline.script import REPO, add_scale_flags
+    from keras_restore.pipeline.script import add_scale_flags
 
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=epilog)
@@ -782,8 +782,3 @@ def logger():
 
     return log
 
-
-def machine() -> dict:
-    import os
-
-    return {"cpu_count": os.cpu_count()}

@@ -617,7 +617,9 @@ def _human_bytes(n) -> str:
 
 
 # where a result's .meta.json records the models its run used (their source and sha256)
-MODEL_KEYS = ("target", "targets", "restorer", "restorers", "models")
+# where a meta records the shipped models its run loaded (at any depth below these keys); "sources":
+# crunet_table6_7_similarity.meta.json's per-dataset restorer records
+MODEL_KEYS = ("target", "targets", "restorer", "restorers", "models", "sources")
 
 
 def _model_records(meta: dict | None):
@@ -634,6 +636,12 @@ def _model_records(meta: dict | None):
 
     if meta:
         yield from walk({k: meta.get(k) for k in MODEL_KEYS})
+
+
+def _shipped_name(record: dict) -> str | None:
+    """The shipped model a record names (``"source": "saved_models/<name>.keras"``), else None."""
+    m = re.match(r"saved_models/([A-Za-z0-9_.-]+)\.keras", str(record.get("source") or ""))
+    return m.group(1) if m else None
 
 
 def _sha_index(entries: list[TableEntry]) -> dict[str, list[TableEntry]]:
@@ -667,15 +675,69 @@ def stale_models(meta: dict | None, manifest: dict) -> list[dict]:
     (``now`` None when not shipped). Such a table was made with an earlier version of the model, and running it again may give other numbers."""
     found: dict[str, dict] = {}
     for record in _model_records(meta):
-        m = re.match(r"saved_models/([A-Za-z0-9_.-]+)\.keras", str(record.get("source") or ""))
-        if not m:
+        name, sha = _shipped_name(record), record["sha256"]
+        if name is None:
             continue
-        name, sha = m.group(1), record["sha256"]
         entry = manifest.get(name)
         now = entry.get("sha256") if isinstance(entry, dict) else None
         if now != sha and sha not in _equivalents(entry):
             found.setdefault(name, {"name": name, "used": sha, "now": now})
     return [found[k] for k in sorted(found)]
+
+
+@dataclass
+class Freshness:
+    """Whether one results table was made with the shipped models ``saved_models/`` holds now."""
+    key: str                  # the table's key on the site: "<stem>" or "<sub-directory>/<stem>"
+    status: str               # "stale", "current", "unrecorded" or "unreadable"
+    models: list[str]         # the shipped models its meta records (by name)
+    stale: list[dict]         # stale_models(...): [{"name", "used", "now"}]
+    problem: str = ""         # why "unreadable"
+
+
+FRESHNESS_STATUSES = {
+    "stale": "made with an earlier version of a shipped model (replaced since, or no longer shipped)",
+    "current": "every shipped model its meta records is the one in saved_models/ now",
+    "unrecorded": "its meta records no shipped model's sha256 (a table that loads none, a --retrain run, or a "
+                  "script that does not record them): whether it is current is unknown",
+    "unreadable": "its .meta.json is missing or malformed",
+}
+
+
+def freshness(results, models, *, exclude=DEFAULT_EXCLUDE) -> list[Freshness]:
+    """Each table in ``results`` (as the site finds them) against ``models/manifest.json``: a table whose
+    meta records the sha256 of a shipped model that has been replaced since is ``"stale"`` (the site's
+    "made with an earlier version" note); ``python -m keras_restore.report --stale`` prints this, and
+    ``reproduce/cifar10_paper_scale.sh``'s step 5 reruns only the tables that are not ``"current"``.
+
+    Raises :class:`SiteBuildError` when ``results`` is not a directory or the manifest cannot be read."""
+    results, models = Path(results), Path(models)
+    if not results.is_dir():
+        raise SiteBuildError(f"{results}: results directory not found (run from the repository root or pass --results)")
+    manifest_path = models / "manifest.json"
+    try:
+        manifest = read_json(manifest_path)
+    except SiteInputError as e:
+        raise SiteBuildError(f"{e} (--models: the directory with manifest.json)") from None
+    entries, _ = discover(results, results / "site", exclude)
+    by_key: dict[str, Freshness] = {}
+    for e in sorted(entries, key=lambda e: e.meta_path is None):   # a companion after its table
+        if e.meta_path is None:
+            # a companion CSV of a table's run (<stem>_adaptive.csv beside <stem>.meta.json): its table's status
+            owner = max((k for k in by_key if e.key.startswith(k + "_")), key=len, default=None)
+            f = by_key.get(owner)
+            by_key[e.key] = (Freshness(e.key, f.status, f.models, f.stale, f"written with {owner}") if f else
+                             Freshness(e.key, "unrecorded", [], [], f"{e.directory / (e.stem + '.meta.json')}: not found"))
+            continue
+        try:
+            meta = read_json(e.meta_path)
+        except SiteInputError as err:
+            by_key[e.key] = Freshness(e.key, "unreadable", [], [], str(err))
+            continue
+        names = sorted({n for n in map(_shipped_name, _model_records(meta)) if n})
+        stale = stale_models(meta, manifest)
+        by_key[e.key] = Freshness(e.key, "stale" if stale else ("current" if names else "unrecorded"), names, stale)
+    return [by_key[e.key] for e in entries]
 
 
 def model_cards(manifest: dict, models_dir: Path, entries: list[TableEntry], problems: list[str],

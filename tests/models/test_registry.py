@@ -19,6 +19,36 @@ def test_load_model_verifies_and_loads(tmp_path):
     assert loaded.count_params() == model.count_params()
 
 
+def test_record_loads_collects_what_load_model_loaded(tmp_path):
+    """record_loads sees every successful load inside its block (nested blocks each see theirs), a failed load
+    records nothing, and shipped_record gives the meta's record of one (its source and sha256)."""
+    _, path = _ship(tmp_path)
+    with models.record_loads() as outer:
+        models.load_model("m2", directory=tmp_path)
+        with models.record_loads() as inner:
+            models.load_model("m2", directory=tmp_path)
+            with pytest.raises(FileNotFoundError):
+                models.load_model("m1", directory=tmp_path)
+    models.load_model("m2", directory=tmp_path)   # outside: recorded nowhere
+    assert outer == ["m2"] and inner == ["m2"]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert models.shipped_record("m2", manifest) == {"source": "saved_models/m2.keras", "sha256": models.sha256(path)}
+    with pytest.raises(FileNotFoundError, match="No trained 'm1' is shipped .*a result can record only a model"):
+        models.shipped_record("m1", manifest)
+
+
+def test_record_loads_sees_the_models_a_defense_builder_loads_itself():
+    # MagNet's detectors are loaded inside build_defense: the leaderboard records them through record_loads
+    from keras_restore.defenses import build_defense
+
+    if not {"magnet_mnist_reformer", "magnet_mnist_detector2", "m1"} <= set(models.shipped()):
+        pytest.skip("MagNet's MNIST models are not shipped in this checkout")
+    with models.record_loads() as names:
+        build_defense("magnet", models.load_model("m1"), dataset="mnist",
+                      restorer=models.load_model("magnet_mnist_reformer"), fast=False)
+    assert names[:2] == ["m1", "magnet_mnist_reformer"] and "magnet_mnist_detector2" in names[2:]
+
+
 def test_unknown_name():
     with pytest.raises(ValueError, match="Unknown model 'nope'; expected one of"):
         models.load_model("nope")

@@ -262,6 +262,44 @@ def test_a_table_made_with_an_earlier_model_says_so(fixture_dirs, capsys):
     assert build.stale_models(None, manifest) == []
 
 
+def test_stale_prints_each_tables_freshness_and_writes_no_site(fixture_dirs, capsys):
+    """--stale: stale (an earlier file of a shipped model, or one no longer shipped), current, unrecorded (no sha256
+    in the meta, or a companion CSV of such a table), records nested under "sources" (the similarity tables') too."""
+    res, models, out = fixture_dirs
+    used = {"targets": {"M1": {"source": "saved_models/tiny_clf.keras", "sha256": "01" * 32}}}
+    write(res / "table1_demo.meta.json", meta(PAPERS[0], "Demo Table 1", **used))
+    write(res / "table1_demo_adaptive.csv", "target,adaptive_accuracy\nM1,0.00\n")
+    current = {"cifar10": {"restorer": {"rows": {"A": {"source": "saved_models/tiny_clf.keras", "sha256": "ab" * 32}}}}}
+    write(res / "sim_table.meta.json", meta(PAPERS[1], "Other Tables 6-7", sources=current))
+    write(res / "retrain" / "gone_table.csv", DEMO_CSV)
+    write(res / "retrain" / "gone_table.meta.json", meta(PAPERS[0], "Gone", restorer={
+        "source": "saved_models/gone.keras", "sha256": "02" * 32}))
+    write(res / "broken.csv", "a\n1\n")
+    write(res / "broken.meta.json", "{not json")
+    assert render(res, models, out, "--stale") == 0
+    assert not out.exists()
+    lines = {ln.split("\t")[0]: ln.split("\t")[1:] for ln in capsys.readouterr().out.splitlines()}
+    assert lines["table1_demo"] == ["stale", "tiny_clf", f"tiny_clf ({'01' * 6} -> {'ab' * 6})"]
+    assert lines["table1_demo_adaptive"] == lines["table1_demo"]   # written by the same run
+    assert lines["sim_table"] == ["current", "tiny_clf", ""]
+    assert lines["retrain/gone_table"] == ["stale", "gone", f"gone ({'02' * 6} -> not shipped)"]
+    assert lines["retrain/table1_demo"][0] == "unrecorded" and lines["adaptive_robustness"][0] == "unrecorded"
+    assert lines["broken"][0] == "unreadable" and "malformed JSON" in lines["broken"][2]
+    assert "quick/ignored" not in lines
+    # the site flags the same tables
+    assert render(res, models, out) == 0
+    assert "Made with an earlier version" in read(out / "paper-000.html")
+
+
+def test_stale_without_a_manifest_or_with_markdown_is_an_error(fixture_dirs, capsys):
+    res, models, out = fixture_dirs
+    (models / "manifest.json").unlink()
+    assert render(res, models, out, "--stale") == 1
+    assert "manifest.json" in capsys.readouterr().err
+    assert main(["--stale", "--markdown", str(res / "table1_demo.csv")]) == 2
+    assert "--stale and --markdown" in capsys.readouterr().err
+
+
 def test_copy_assets_makes_a_self_contained_site(fixture_dirs):
     res, models, out = fixture_dirs
     assert render(res, models, out, "--copy-assets") == 0

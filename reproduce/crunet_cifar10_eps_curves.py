@@ -14,7 +14,11 @@ per target and eps:
   ``crunet_table3_cifar10_balanced``);
 * each CRU-Net's output error against the clean images on attacked and on clean inputs, and the share of
   the perturbation's energy it passes on to the classifier (``perturbation_passed``: 1 is the identity,
-  0 a perfect restorer; :func:`keras_restore.pipeline.sweeps.defense_curves`).
+  0 a perfect restorer; :func:`keras_restore.pipeline.sweeps.defense_curves`);
+* the eps at which the same attack without a defense leaves the accuracy the target has through the CRU-Net
+  (``eps_equivalent_255``), beside the attack shrunk to the energy the CRU-Net passes on (``eps_shrunk_255``):
+  equal when the CRU-Net acts as if it only shrank the perturbation, and how far from the clean accuracy its
+  residual still is (the error amplification of Liao et al. 2018, HGD).
 
 So the ablation says whether the CRU-Net removes small perturbations and fails at 8/255, or passes on
 the same share at every size (what an identity-like residual network does), and whether the balanced

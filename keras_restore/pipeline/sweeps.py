@@ -173,6 +173,13 @@ DEFENSE_CURVE_COLUMNS = {
     "perturbation_passed": "mean squared (defense(attacked) - defense(clean)) / mean squared (attacked - clean): "
                            "the share of the perturbation's energy the defense passes on to the classifier (1: "
                            "all of it, as the identity; empty at eps 0)",
+    "eps_shrunk_255": "eps_255 x sqrt(perturbation_passed): the strength of the same attack shrunk to the energy the "
+                      "defense passes on (for FGSM exactly the FGSM of that eps: a scaled sign perturbation)",
+    "eps_equivalent_255": "the eps (x 255) at which the same attack, without the defense, leaves the classifier the "
+                          "accuracy it has through the defense: interpolated on this curve's accuracy_undefended "
+                          "(its running minimum over eps); 0 when the defense keeps the clean accuracy or more; "
+                          "empty when it is below the no-defense accuracy at the largest eps, or at eps 0. Beside "
+                          "eps_shrunk_255: equal when the defense acts as if it only shrank the perturbation",
     "n_images": "the first n_images images given",
     "params": "the attack's merged parameters (attacks.default_params + overrides)",
     "seed": "the attack's seed",
@@ -465,6 +472,26 @@ def strength_curves(classifier, restorer, x, y, *, dataset: str, attacks=CURVE_A
     return rows
 
 
+def equivalent_eps_255(curve, accuracy: float):
+    """The eps (x 255) at which an attack without the defense leaves ``accuracy``, from its undefended curve
+    ``[(eps, accuracy_undefended), ...]`` (eps 0 included): linear interpolation on the curve's running minimum
+    (accuracy falls with eps; a noisy rise is flattened). 0.0 when ``accuracy`` is at least the clean
+    accuracy; "" when it is below the accuracy at the largest eps (the grid says only "more than that")."""
+    pts = sorted((float(e), float(a)) for e, a in curve)
+    if len(pts) < 2 or pts[0][0] != 0.0:
+        raise ValueError(f"`curve` must hold eps 0 and at least one eps > 0, got {curve!r}.")
+    eps = np.array([e for e, _ in pts]) * 255
+    acc = np.minimum.accumulate(np.array([a for _, a in pts]))
+    if accuracy >= acc[0]:
+        return 0.0
+    if accuracy < acc[-1]:
+        return ""
+    # first grid step where the curve falls to `accuracy` or below; interpolate inside it
+    j = int(np.argmax(acc <= accuracy))
+    a0, a1, e0, e1 = acc[j - 1], acc[j], eps[j - 1], eps[j]
+    return round(float(e1 if a0 == a1 else e0 + (a0 - accuracy) / (a0 - a1) * (e1 - e0)), 4)
+
+
 def defense_curves(classifier, defenses: dict, x, y, *, dataset: str, eps_grid, attacks=DEFENSE_CURVE_ATTACKS,
                    overrides: dict | None = None, target: str | None = None, n_images: int | None = None,
                    seed: int = 0, cache_dir=None, batch_size: int = 100, progress: bool = False,
@@ -538,12 +565,18 @@ def defense_curves(classifier, defenses: dict, x, y, *, dataset: str, eps_grid, 
                              "accuracy_undefended": undefended, "accuracy_defended": defended,
                              "mse_attacked": attacked, "mse_restored": restored,
                              "mse_restored_clean": clean[label][1], "perturbation_passed": passed,
+                             "eps_shrunk_255": "" if passed == "" else round(float(eps) * 255 * math.sqrt(passed), 4),
+                             "eps_equivalent_255": "",
                              "n_images": int(len(x)), "params": info["params"], "seed": info["seed"],
                              "seconds": info["seconds"], "cached": info["cached"]})
                 if log:
                     log(f"[{target}] {PRETTY_ATTACK[a]} eps={eps * 255:.4g}/255: {undefended:.1f}% without, "
                         f"{defended:.1f}% through {label}"
                         + (f" (passes {passed:.2f} of the perturbation)" if passed != "" else ""))
+        curve = sorted({r["eps"]: r["accuracy_undefended"] for r in rows if r["attack"] == a}.items())
+        for r in rows:
+            if r["attack"] == a and r["eps"] > 0:
+                r["eps_equivalent_255"] = equivalent_eps_255(curve, r["accuracy_defended"])
     return rows
 
 

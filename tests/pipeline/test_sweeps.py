@@ -210,6 +210,11 @@ def test_defense_curves_against_independent_computation(m1, identity_restorer, g
     assert g["perturbation_passed"] == pytest.approx(0.0, abs=1e-10)
     assert g["mse_restored"] == pytest.approx(float(np.mean((grey - x) ** 2)), rel=1e-5)
     assert g["accuracy_defended"] == accuracy(m1, grey, y)
+    # the identity is its own no-defense curve; grey passes nothing (shrunk to eps 0)
+    assert ident["eps_shrunk_255"] == pytest.approx(25.5, abs=1e-3) and g["eps_shrunk_255"] == pytest.approx(0.0)
+    if ident["accuracy_undefended"] < 100.0:
+        assert ident["eps_equivalent_255"] == pytest.approx(25.5)
+    assert by["fgsm", 0.0, "grey"]["eps_equivalent_255"] == "" == by["fgsm", 0.0, "grey"]["eps_shrunk_255"]
     assert by["bim", 0.1, "grey"]["params"]["nb_iter"] == 40 and not by["fgsm", 0.1, "grey"]["cached"]
     # the FGSM set is the one strength_curves / depth_sweep make of the same target and images
     again = sweeps.depth_sweep(m1, x, y, dataset="mnist", eps_grid=(0.1,), levels=(None,), cache_dir=tmp_path)
@@ -219,6 +224,19 @@ def test_defense_curves_against_independent_computation(m1, identity_restorer, g
         assert len(list(csv.DictReader(f))) == len(rows)
     assert paths["png"].stat().st_size > 0
     assert "perturbation_passed" in json.loads(paths["meta"].read_text())["metric_definitions"]
+
+
+def test_equivalent_eps_255_interpolates_the_undefended_curve():
+    curve = [(0.0, 84.5), (1 / 255, 56.5), (2 / 255, 37.0), (4 / 255, 25.5), (8 / 255, 18.5), (16 / 255, 15.5)]
+    f = sweeps.equivalent_eps_255
+    assert f(curve, 84.5) == 0.0 and f(curve, 90.0) == 0.0          # the clean accuracy or more
+    assert f(curve, 56.5) == pytest.approx(1.0) and f(curve, 18.5) == pytest.approx(8.0)
+    assert f(curve, 28.5) == pytest.approx(2 + (37.0 - 28.5) / (37.0 - 25.5) * 2, abs=1e-4)   # inside the 2-4 step
+    assert f(curve, 15.0) == ""                                      # below the largest eps's: off the grid
+    # a noisy rise is flattened (running minimum): 30% is first reached at eps 2
+    assert f([(0.0, 80.0), (1 / 255, 30.0), (2 / 255, 35.0), (4 / 255, 10.0)], 30.0) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="`curve` must hold eps 0"):
+        f([(1 / 255, 50.0), (2 / 255, 40.0)], 45.0)
 
 
 def test_defense_curves_refuses_a_defense_of_another_classifier_or_a_stochastic_one(m1, identity_restorer, images):

@@ -10,8 +10,9 @@ the tables' PGD budget) from 0 to 16/255 on CRU-Net Table 3's images (the first 
 per target and eps:
 
 * accuracy without a defense and through each CRU-Net variant: the paper's pooled pixel MSE (CRU-Net
-  Table 3's restorer, ``crunet_table3_cifar10_whitebox``) and the attack-balanced one (issue 21's variant,
-  ``crunet_table3_cifar10_balanced``);
+  Table 3's restorer, ``crunet_table3_cifar10_whitebox``), the attack-balanced one (issue 21's variant,
+  ``crunet_table3_cifar10_balanced``) and the one guided by the target's features (Liao et al. 2018's HGD
+  loss, ``crunet_table3_cifar10_guided``);
 * each CRU-Net's output error against the clean images on attacked and on clean inputs, and the share of
   the perturbation's energy it passes on to the classifier (``perturbation_passed``: 1 is the identity,
   0 a perfect restorer; :func:`keras_restore.pipeline.sweeps.defense_curves`);
@@ -51,7 +52,8 @@ TITLE = "CRU-Net on CIFAR-10 (papers/001, issue 21 ablation): accuracy and pertu
 STEM = "crunet_cifar10_eps_curves"
 # variant -> (table whose restorer it is, label in the CSV)
 VARIANTS = {"pooled": ("crunet_table3_cifar10_whitebox", "CRU-Net (pooled MSE, the paper's)"),
-            "balanced": ("crunet_table3_cifar10_balanced", "CRU-Net (attack-balanced MSE)")}
+            "balanced": ("crunet_table3_cifar10_balanced", "CRU-Net (attack-balanced MSE)"),
+            "guided": ("crunet_table3_cifar10_guided", "CRU-Net (feature-guided, HGD's loss)")}
 EPS_255 = (0, 1, 2, 4, 8, 16)
 SCALES = {
     "quick": {"eps_255": (0, 8), "overrides": {"bim": {"nb_iter": 3}},

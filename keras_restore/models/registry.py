@@ -131,6 +131,11 @@ MODELS: dict[str, ModelSpec] = {
                   paper=CRUNET, table="Table 3 variant (ours): trained for D-net, attack-balanced loss"),
         ModelSpec("crunet_cifar10_mnet_balanced", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
                   paper=CRUNET, table="Table 3 variant (ours): trained for M-net, attack-balanced loss"),
+        # and guided by the target's features alone (recipe feature_guided: Liao et al. 2018's HGD loss).
+        ModelSpec("crunet_cifar10_dnet_guided", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 3 variant (ours): trained for D-net, guided by its features (HGD loss)"),
+        ModelSpec("crunet_cifar10_mnet_guided", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 3 variant (ours): trained for M-net, guided by its features (HGD loss)"),
         ModelSpec("anet", crunet_targets.anet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.35}),
         ModelSpec("bnet", crunet_targets.bnet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.39}),
         ModelSpec("model_a", crunet_targets.model_a, paper=CRUNET, table="Table 8"),

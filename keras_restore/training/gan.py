@@ -16,7 +16,9 @@ One model covers the GAN restorers of the papers and baselines (weights in
 
 ``output="noise"``: the generator outputs the negative perturbation, added to its input and
 clipped to [0, 1] (papers/003 "noise reconstruction"); ``"image"``: it outputs the image.
-Validation ``loss`` is the MSE of the restored vs clean images (what keep-best monitors).
+Validation ``loss`` (what keep-best monitors) is the MSE of the restored vs clean images, or with
+``val_loss="feature"`` the feature-matching loss alone (a restorer guided by the classifier's features
+only, Liao et al. 2018's HGD, whose pixel error is not what it minimises).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import tensorflow as tf
 OUTPUTS = ("image", "noise")
 ADVERSARIAL_LOSSES = ("lsgan", "bce")
 PIXEL_LOSSES = ("mse", "l1")
+VAL_LOSSES = ("pixel", "feature")
 
 
 def pixel_loss(kind: str, a, b):
@@ -43,6 +46,8 @@ class GANRestorer(keras.Model):
         weights: dict with keys ``pixel``, ``adversarial``, ``classifier``, ``feature``, ``recovery``,
             ``isomorphic`` (missing keys are 0).
         pixel: ``"l1"`` or ``"mse"``; adversarial: ``"lsgan"`` or ``"bce"``; output: ``"image"`` or ``"noise"``.
+        val_loss: the validation ``loss``: ``"pixel"`` (MSE of the restored vs clean images) or ``"feature"``
+            (the feature-matching loss; needs ``classifier``).
 
     Data: ``(x_adv, x_clean)`` or ``(x_adv, (x_clean, labels))`` (labels needed by the classifier loss).
     """
@@ -50,7 +55,7 @@ class GANRestorer(keras.Model):
     WEIGHTS = ("pixel", "adversarial", "classifier", "feature", "recovery", "isomorphic")
 
     def __init__(self, generator, discriminator=None, classifier=None, *, weights=None, pixel="l1",
-                 adversarial="lsgan", output="image", **kwargs):
+                 adversarial="lsgan", output="image", val_loss="pixel", **kwargs):
         super().__init__(**kwargs)
         weights = dict(weights or {"pixel": 1.0})
         unknown = sorted(set(weights) - set(self.WEIGHTS))
@@ -65,13 +70,17 @@ class GANRestorer(keras.Model):
             raise ValueError(f"`adversarial` must be one of {', '.join(ADVERSARIAL_LOSSES)}, got {adversarial!r}.")
         if output not in OUTPUTS:
             raise ValueError(f"`output` must be one of {', '.join(OUTPUTS)}, got {output!r}.")
+        if val_loss not in VAL_LOSSES:
+            raise ValueError(f"`val_loss` must be one of {', '.join(VAL_LOSSES)}, got {val_loss!r}.")
+        if val_loss == "feature" and classifier is None:
+            raise ValueError("`val_loss='feature'` needs a frozen `classifier`.")
         if weights.get("adversarial", 0) > 0 and discriminator is None:
             raise ValueError("Loss weight `adversarial` > 0 needs a `discriminator`.")
         if (weights.get("classifier", 0) > 0 or weights.get("feature", 0) > 0) and classifier is None:
             raise ValueError("Loss weights `classifier`/`feature` > 0 need a frozen `classifier`.")
         self.generator, self.discriminator, self.classifier = generator, discriminator, classifier
         self.loss_weights_ = {k: float(weights.get(k, 0.0)) for k in self.WEIGHTS}
-        self.pixel, self.adversarial, self.output_mode = pixel, adversarial, output
+        self.pixel, self.adversarial, self.output_mode, self.val_loss = pixel, adversarial, output, val_loss
         if classifier is not None:
             classifier.trainable = False
             # The input of the last layer (the logits head), not ``layers[-2].output``: the same tensor for a
@@ -145,8 +154,7 @@ class GANRestorer(keras.Model):
                 parts["classifier"] = tf.reduce_mean(
                     keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
             if w["feature"] > 0:
-                parts["feature"] = tf.reduce_mean(tf.square(self.features(fake, training=False)
-                                                            - self.features(x_clean, training=False)))
+                parts["feature"] = self._feature_loss(fake, x_clean)
             if w["recovery"] > 0 or w["isomorphic"] > 0:
                 dec = self(x_clean, training=True)
                 parts["recovery"] = pixel_loss(self.pixel, dec, x_clean)
@@ -160,7 +168,14 @@ class GANRestorer(keras.Model):
             self.trackers[k].update_state(parts[k])
         return {k: t.result() for k, t in self.trackers.items()}
 
+    def _feature_loss(self, restored, x_clean):
+        """MSE between the frozen classifier's penultimate features of ``restored`` and of ``x_clean``."""
+        return tf.reduce_mean(tf.square(self.features(restored, training=False) - self.features(x_clean, training=False)))
+
     def test_step(self, data):
         x_adv, x_clean, _ = self._unpack(data)
-        self.val_tracker.update_state(tf.reduce_mean(tf.square(self(x_adv, training=False) - x_clean)))
+        restored = self(x_adv, training=False)
+        loss = (self._feature_loss(restored, x_clean) if self.val_loss == "feature"
+                else tf.reduce_mean(tf.square(restored - x_clean)))
+        self.val_tracker.update_state(loss)
         return {"loss": self.val_tracker.result()}

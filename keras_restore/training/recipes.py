@@ -298,9 +298,12 @@ class GAN(Recipe):
     # (no discriminator), the rest with the full objective from those weights: the same epoch budget.
     # 0: none. Enters the fingerprint only when set (fingerprints of older recipes stay valid).
     warmup_fraction: float = 0.0
+    # What keep-best monitors on the held-out pairs: "pixel" (the MSE of restored vs clean images) or "feature"
+    # (the feature-matching loss: a restorer guided by the classifier alone). Enters the fingerprint only when set.
+    val_loss: str = "pixel"
     NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
     RULES: ClassVar[tuple] = ("adam-beta1", "d-then-g-step", "keep-best-val-mse", "clip-ste", "tf.data")
-    UNKEYED_AT_DEFAULT: ClassVar[tuple] = ("discriminator", "g_learning_rate", "warmup_fraction")
+    UNKEYED_AT_DEFAULT: ClassVar[tuple] = ("discriminator", "g_learning_rate", "warmup_fraction", "val_loss")
 
     def __post_init__(self):
         from keras_restore.models.discriminators import discriminator_builders
@@ -314,6 +317,12 @@ class GAN(Recipe):
         w = self.warmup_fraction
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w < 1:
             raise ValueError(f"`warmup_fraction` must be a number in [0, 1), got {w!r}.")
+        from keras_restore.training.gan import VAL_LOSSES
+
+        if self.val_loss not in VAL_LOSSES:
+            raise ValueError(f"`val_loss` must be one of {', '.join(VAL_LOSSES)}, got {self.val_loss!r}.")
+        if self.val_loss == "feature" and not self.weights.get("feature", 0) > 0:
+            raise ValueError("`val_loss='feature'` monitors the feature-matching loss: give `weights['feature']` > 0.")
 
     def warmup_epochs(self, epochs: int) -> int:
         """Epochs of the warm start out of ``epochs`` (the GAN keeps at least one)."""
@@ -348,7 +357,8 @@ class GAN(Recipe):
             monitor = _monitor(data, x_adv, x_clean, cfg, self.monitor_per_group)   # one per fit: its epochs
             # GANRestorer checks its arguments (a classifier for the classifier loss) before the labels are.
             wrapper = GANRestorer(model, disc if weights.get("adversarial", 0) > 0 else None, classifier,
-                                  weights=weights, pixel=self.pixel, adversarial=self.adversarial, output=self.output)
+                                  weights=weights, pixel=self.pixel, adversarial=self.adversarial, output=self.output,
+                                  val_loss=self.val_loss)
             y = x_clean if weights.get("classifier", 0) == 0 else (x_clean, check_labels(
                 data.labels, len(x_clean), int(classifier.output_shape[-1])))
             wrapper.compile(g_optimizer=keras.optimizers.Adam(g_lr, beta_1=self.beta_1),
@@ -657,6 +667,14 @@ RECIPES: dict[str, Recipe] = {
     "ape_gan": APE_GAN,
     # Defense-GAN (Samangouei et al. 2018; a papers/004 Table 2 baseline): its WGAN-GP generator, clean images only.
     "defense_gan_wgan": WGANGenerator(),
+    # Issue 21's third CRU-Net variant (not in papers/001): the restorer guided by the frozen target alone, as
+    # Liao et al. (CVPR 2018)'s high-level representation guided denoiser (HGD): the MSE between the target's
+    # penultimate features of the restored image and of the clean one (their FGD takes an L1 distance on the top
+    # convolution's map; the penultimate features are the pooled form of the same layer for these targets),
+    # no pixel term, Adam (beta_1 0.9, Keras's default: no discriminator here) at the scale's rate, keep-best
+    # on the held-out feature loss. The pixel MSE lets a residual through that the target amplifies (the eps
+    # ablation of 2026-12-07); HGD's remedy is this loss.
+    "feature_guided": FeatureMatching(weights={"feature": 1.0}, pixel="mse", beta_1=0.9, val_loss="feature"),
 }
 
 

@@ -361,3 +361,24 @@ def test_balanced_variant_is_table3_with_its_own_crunets_and_recipe():
         assert spec.builder is models.get_spec("crunet_cifar10").builder and spec.kind == "restorer"
         assert bal.owns_restorer(label)
     assert bal.paper_similarity == {} and bal.figure == "variant (ours)"   # Tables 6-7 are read off Table 3 only
+
+
+def test_guided_variant_is_table3_with_feature_guided_crunets_and_fewer_retrain_epochs():
+    """Issue 21's third variant: Table 3 with each CRU-Net trained by recipe feature_guided (HGD's loss) on the same
+    pairs and images; its --retrain trains 5 epochs (GUIDED_RETRAIN_EPOCHS), every other setting as Table 3's."""
+
+    from keras_restore.pipeline.tables import GUIDED_RETRAIN_EPOCHS
+
+    t3, gd = TABLES["crunet_table3_cifar10_whitebox"], TABLES["crunet_table3_cifar10_guided"]
+    assert (gd.targets, gd.columns, gd.eval_images, gd.paper_accuracies) == (t3.targets, t3.columns, t3.eval_images,
+                                                                             t3.paper_accuracies)
+    assert {label: (r.restorer, r.recipe) for label, r in gd.rows.items()} == {
+        "D-Net": ("crunet_cifar10_dnet_guided", "feature_guided"), "M-Net": ("crunet_cifar10_mnet_guided", "feature_guided")}
+    assert attack_tag(gd, "M-Net") == attack_tag(t3, "M-Net")
+    for scale in ("quick", "default", "paper"):
+        assert get_scale(scale, gd) == get_scale(scale, t3)
+    retrain = get_scale("retrain", gd)
+    assert retrain.restorer_epochs == GUIDED_RETRAIN_EPOCHS == 5 and "5 epochs of the feature-guided loss" in retrain.note
+    assert dataclasses.replace(retrain, restorer_epochs=20, note="") == dataclasses.replace(get_scale("retrain", t3), note="")
+    for label in gd.rows:
+        assert models.get_spec(gd.restorer_of(label)).builder is models.get_spec("crunet_cifar10").builder

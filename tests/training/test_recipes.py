@@ -111,6 +111,49 @@ def test_feature_matching_stage_after_gan_stage():
     assert recipe.stages()[1].startswith("feature matching")
 
 
+def test_feature_guided_recipe_trains_on_the_classifier_features_and_keeps_the_best_by_them():
+    """Recipe feature_guided (HGD's loss): no pixel term, no discriminator; the validation loss keep-best monitors
+    is the feature loss on held-out pairs, so it falls while the pixel error is free to move."""
+    from keras_restore.training import RECIPES
+    from keras_restore.training.gan import GANRestorer
+
+    recipe = RECIPES["feature_guided"]
+    assert recipe.context_needs() == ("classifier",) and recipe.data_needs() == ("x_adv", "x_clean")
+    assert recipe.weights == {"feature": 1.0} and recipe.val_loss == "feature" and recipe.beta_1 == 0.9
+    adv, clean, labels = _pairs()
+    keras.utils.set_random_seed(0)
+    model, clf = _restorer(), _classifier()
+    Classification().train(clf, TrainData(x_clean=clean, labels=labels), CFG, verbose=0)
+    wrapper = GANRestorer(model, classifier=clf, weights={"feature": 1.0}, pixel="mse", val_loss="feature")
+    x_val, y_val = adv[:16], clean[:16]
+    feature_before = float(wrapper._feature_loss(wrapper(x_val), y_val))
+    record = recipe.train(model, TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0, classifier=clf)
+    hist = record["history"]
+    assert hist["pixel"][0] > 0 and hist["feature"][-1] < hist["feature"][0]
+    assert all(v == 0 for v in hist["d_loss"]) and all(v == 0 for v in hist["adversarial"])
+    # the validation "loss" is the feature loss of the held-out pairs, not their pixel MSE
+    val = wrapper.test_step((x_val, y_val))["loss"]
+    assert float(val) == pytest.approx(float(wrapper._feature_loss(wrapper(x_val), y_val)), rel=1e-5)
+    assert float(val) != pytest.approx(float(np.mean((wrapper(x_val).numpy() - y_val) ** 2)), rel=1e-3)
+    assert feature_before > 0 and "kept_epoch" in record
+
+
+def test_val_loss_is_checked():
+    from keras_restore.training.gan import GANRestorer
+
+    gen = _restorer()
+    with pytest.raises(ValueError, match="`val_loss` must be one of pixel, feature, got 'ssim'"):
+        GANRestorer(gen, weights={"pixel": 1.0}, val_loss="ssim")
+    with pytest.raises(ValueError, match="`val_loss='feature'` needs a frozen `classifier`"):
+        GANRestorer(gen, weights={"pixel": 1.0}, val_loss="feature")
+    with pytest.raises(ValueError, match="give `weights\\['feature'\\]` > 0"):
+        FeatureMatching(weights={"pixel": 1.0}, val_loss="feature")
+    with pytest.raises(ValueError, match="`val_loss` must be one of"):
+        GAN(val_loss="logits")
+    # keyed only where set (the other GAN recipes keep their fingerprints: tests/training/test_gan_repair.py)
+    assert FeatureMatching(val_loss="feature").fingerprint() != FeatureMatching().fingerprint()
+
+
 @pytest.mark.parametrize("attack,clean_weight", [("fgsm", 0.5), ("pgd", 0.0)])
 def test_adversarial_training_loss_falls_and_robustness_rises(attack, clean_weight):
     from keras_restore import attacks

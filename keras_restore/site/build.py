@@ -616,9 +616,8 @@ def _human_bytes(n) -> str:
         v /= 1000
 
 
-# where a result's .meta.json records the models its run used (their source and sha256)
-# where a meta records the shipped models its run loaded (at any depth below these keys); "sources":
-# crunet_table6_7_similarity.meta.json's per-dataset restorer records
+# where a result's .meta.json records the models its run used (their source and sha256, at any depth below
+# these keys; "sources": crunet_table6_7_similarity.meta.json's per-dataset restorer records)
 MODEL_KEYS = ("target", "targets", "restorer", "restorers", "models", "sources")
 
 
@@ -687,21 +686,17 @@ def stale_models(meta: dict | None, manifest: dict) -> list[dict]:
 
 @dataclass
 class Freshness:
-    """Whether one results table was made with the shipped models ``saved_models/`` holds now."""
+    """Whether one results table was made with the shipped models ``saved_models/`` holds now. ``status``:
+    ``"stale"`` (its meta records a shipped model replaced since, or no longer shipped), ``"current"`` (every
+    shipped model it records is the one there now), ``"unrecorded"`` (it records no shipped model's sha256: a
+    table that loads none, a ``--retrain`` run, or a script that does not record them; unknown, then) or
+    ``"unreadable"`` (a malformed ``.meta.json``). A companion CSV without a meta (``<stem>_adaptive.csv``)
+    has its table's status."""
     key: str                  # the table's key on the site: "<stem>" or "<sub-directory>/<stem>"
-    status: str               # "stale", "current", "unrecorded" or "unreadable"
+    status: str               # see above
     models: list[str]         # the shipped models its meta records (by name)
     stale: list[dict]         # stale_models(...): [{"name", "used", "now"}]
-    problem: str = ""         # why "unreadable"
-
-
-FRESHNESS_STATUSES = {
-    "stale": "made with an earlier version of a shipped model (replaced since, or no longer shipped)",
-    "current": "every shipped model its meta records is the one in saved_models/ now",
-    "unrecorded": "its meta records no shipped model's sha256 (a table that loads none, a --retrain run, or a "
-                  "script that does not record them): whether it is current is unknown",
-    "unreadable": "its .meta.json is missing or malformed",
-}
+    problem: str = ""         # why "unreadable"; for a companion CSV, the table whose run wrote it
 
 
 def freshness(results, models, *, exclude=DEFAULT_EXCLUDE) -> list[Freshness]:

@@ -524,8 +524,8 @@ CRUNET_TABLE3_GUIDED = loss_variant(
         **_CRUNET_CIFAR_SCALES["retrain"], "restorer_epochs": GUIDED_RETRAIN_EPOCHS,
         "note": _CRUNET_CIFAR_SCALES["retrain"]["note"].replace(
             "20 epochs (Adam 3e-4: 1e-3 diverged)",
-            f"{GUIDED_RETRAIN_EPOCHS} epochs of the feature-guided loss (Adam 3e-4, as the pixel-loss CRU-Nets' "
-            "20)")}})
+            f"{GUIDED_RETRAIN_EPOCHS} epochs of the feature-guided loss (Adam 1e-4: 3e-4, the pixel-loss CRU-Nets' "
+            "rate, diverged)")}})
 CRUNET_TABLE4 = crunet_table(4, "mnist", "black", _CRUNET_T4, "Fig. 10")
 CRUNET_TABLE5 = crunet_table(5, "cifar10", "black", _CRUNET_T5, "Fig. 11")
 

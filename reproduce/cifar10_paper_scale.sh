@@ -29,7 +29,7 @@
 #  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): M-net's first, with its rows of
 #     Tables 5 and 3 (--rows) and its attack-balanced variant; then D-net's, Tables 5 and 3 whole, both shipped;
 #     Tables 6-7 (similarity) read off Table 3's run; D-net's balanced variant; the feature-guided variant (HGD's
-#     loss, crunet_table3_cifar10_guided.py: M-net's after its balanced one, D-net's last; 5 epochs each at --retrain);
+#     loss, crunet_table3_cifar10_guided.py: M-net's after its balanced one, D-net's last; 3 epochs each at --retrain);
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new
 #     ones (the results site flags each table made with an earlier target until then): Tables 5, 7 and 9,
 #     CRU-Net Tables 3, 5 and 6-7, papers/003 Table 3, papers/004's CIFAR-10 Tables 1-4 and warm start,
@@ -97,7 +97,7 @@ for s in $STEPS; do
             # the attack-balanced variant of M-net's CRU-Net on the same pairs (the issue's ablation: the pooled MSE is
             # the spatial pairs', 2026-12-07), before D-net's pairs, so the ablation comes with the first CRU-Net
             step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
-            # and guided by MobileNet's features (HGD's loss, recipe feature_guided; 5 epochs at --retrain, ~50 min)
+            # and guided by MobileNet's features (HGD's loss, recipe feature_guided; 3 epochs at --retrain, ~30 min)
             step python reproduce/crunet_table3_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
             # both M-net CRU-Nets against the eps of FGSM / BIM (trains nothing: the ablation's curves, minutes)
             step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet --rows M-Net

@@ -301,9 +301,13 @@ class GAN(Recipe):
     # What keep-best monitors on the held-out pairs: "pixel" (the MSE of restored vs clean images) or "feature"
     # (the feature-matching loss: a restorer guided by the classifier alone). Enters the fingerprint only when set.
     val_loss: str = "pixel"
+    # Clip each generator gradient to this global norm (Keras's Adam ``clipnorm``); None: no clipping. Enters the
+    # fingerprint only when set.
+    g_clipnorm: float | None = None
     NEEDS: ClassVar[tuple] = ("x_adv", "x_clean")
     RULES: ClassVar[tuple] = ("adam-beta1", "d-then-g-step", "keep-best-val-mse", "clip-ste", "tf.data")
-    UNKEYED_AT_DEFAULT: ClassVar[tuple] = ("discriminator", "g_learning_rate", "warmup_fraction", "val_loss")
+    UNKEYED_AT_DEFAULT: ClassVar[tuple] = ("discriminator", "g_learning_rate", "warmup_fraction", "val_loss",
+                                           "g_clipnorm")
 
     def __post_init__(self):
         from keras_restore.models.discriminators import discriminator_builders
@@ -323,6 +327,9 @@ class GAN(Recipe):
             raise ValueError(f"`val_loss` must be one of {', '.join(VAL_LOSSES)}, got {self.val_loss!r}.")
         if self.val_loss == "feature" and not self.weights.get("feature", 0) > 0:
             raise ValueError("`val_loss='feature'` monitors the feature-matching loss: give `weights['feature']` > 0.")
+        c = self.g_clipnorm
+        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0):
+            raise ValueError(f"`g_clipnorm` must be None or a number > 0, got {c!r}.")
 
     def warmup_epochs(self, epochs: int) -> int:
         """Epochs of the warm start out of ``epochs`` (the GAN keeps at least one)."""
@@ -361,7 +368,7 @@ class GAN(Recipe):
                                   val_loss=self.val_loss)
             y = x_clean if weights.get("classifier", 0) == 0 else (x_clean, check_labels(
                 data.labels, len(x_clean), int(classifier.output_shape[-1])))
-            wrapper.compile(g_optimizer=keras.optimizers.Adam(g_lr, beta_1=self.beta_1),
+            wrapper.compile(g_optimizer=keras.optimizers.Adam(g_lr, beta_1=self.beta_1, clipnorm=self.g_clipnorm),
                             d_optimizer=keras.optimizers.Adam(self.d_learning_rate, beta_1=self.beta_1))
             return _with_clip_rule(model, lambda: fit(wrapper, x_adv, y, cfg, ckpt, verbose, keep_best=True,
                                                       monitor=monitor))
@@ -674,9 +681,11 @@ RECIPES: dict[str, Recipe] = {
     # no pixel term, Adam (beta_1 0.9, Keras's default: no discriminator here) at 1e-4, keep-best on the held-out
     # feature loss. The pixel MSE lets a residual through that the target amplifies (the eps ablation of
     # 2026-12-07); HGD's remedy is this loss. At the CIFAR-10 CRU-Nets' 3e-4 it diverged in its second epoch
-    # (M-net, 2026-12-07: held-out feature loss 0.0043 -> 0.0142, the outputs' pixel MSE 0.029 -> 0.22), so 1e-4.
+    # (M-net, 2026-12-07: held-out feature loss 0.0043 -> 0.0142, the outputs' pixel MSE 0.029 -> 0.22), and at
+    # 1e-4 it went NaN in its third (batch 642, after a held-out feature loss of 0.0053 and 0.0038 in epochs 1-2):
+    # 1e-4 with each gradient clipped to global norm 1 (the usual remedy; the pixel-loss CRU-Nets need none).
     "feature_guided": FeatureMatching(weights={"feature": 1.0}, pixel="mse", beta_1=0.9, val_loss="feature",
-                                      g_learning_rate=1e-4),
+                                      g_learning_rate=1e-4, g_clipnorm=1.0),
 }
 
 

@@ -378,7 +378,7 @@ def test_guided_variant_is_table3_with_feature_guided_crunets_and_fewer_retrain_
     for scale in ("quick", "default", "paper"):
         assert get_scale(scale, gd) == get_scale(scale, t3)
     retrain = get_scale("retrain", gd)
-    assert retrain.restorer_epochs == GUIDED_RETRAIN_EPOCHS == 5 and "5 epochs of the feature-guided loss (Adam 1e-4" in retrain.note
+    assert retrain.restorer_epochs == GUIDED_RETRAIN_EPOCHS == 3 and "3 epochs of the feature-guided loss (Adam 1e-4" in retrain.note
     assert dataclasses.replace(retrain, restorer_epochs=20, note="") == dataclasses.replace(get_scale("retrain", t3), note="")
     for label in gd.rows:
         assert models.get_spec(gd.restorer_of(label)).builder is models.get_spec("crunet_cifar10").builder

@@ -29,7 +29,8 @@
 #  4. the CRU-Nets at --retrain (50,000 pairs from their own target, 20 epochs each): M-net's first, with its rows of
 #     Tables 5 and 3 (--rows) and its attack-balanced variant; then D-net's, Tables 5 and 3 whole, both shipped;
 #     Tables 6-7 (similarity) read off Table 3's run; D-net's balanced variant; the feature-guided variant (HGD's
-#     loss, crunet_table3_cifar10_guided.py: M-net's after its balanced one, D-net's last; 3 epochs each at --retrain);
+#     loss, crunet_table3_cifar10_guided.py: M-net's after its balanced one, D-net's last; 3 epochs each at --retrain)
+#     and with a pixel anchor (crunet_table3_cifar10_anchored.py, the same places and budget);
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new
 #     ones (the results site flags each table made with an earlier target until then): Tables 5, 7 and 9,
 #     CRU-Net Tables 3, 5 and 6-7, papers/003 Table 3, papers/004's CIFAR-10 Tables 1-4 and warm start,
@@ -99,6 +100,8 @@ for s in $STEPS; do
             step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
             # and guided by MobileNet's features (HGD's loss, recipe feature_guided; 3 epochs at --retrain, ~30 min)
             step python reproduce/crunet_table3_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
+            # and the same with a pixel anchor (recipe feature_guided_anchored: + 0.1 x pixel MSE; 3 epochs, ~30 min)
+            step python reproduce/crunet_table3_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
             # both M-net CRU-Nets against the eps of FGSM / BIM (trains nothing: the ablation's curves, minutes)
             step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet --rows M-Net
             # then D-net's pairs and CRU-Net, and the whole tables: --ship puts both CRU-Nets into saved_models/
@@ -108,6 +111,7 @@ for s in $STEPS; do
             step python reproduce/crunet_table6_7_similarity.py --retrain --datasets cifar10 --data-dir "$DATA"
             step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_table3_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA"
+            step python reproduce/crunet_table3_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet
             ;;
         5)

@@ -136,6 +136,11 @@ MODELS: dict[str, ModelSpec] = {
                   paper=CRUNET, table="Table 3 variant (ours): trained for D-net, guided by its features (HGD loss)"),
         ModelSpec("crunet_cifar10_mnet_guided", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
                   paper=CRUNET, table="Table 3 variant (ours): trained for M-net, guided by its features (HGD loss)"),
+        # and guided by them with a pixel anchor (recipe feature_guided_anchored).
+        ModelSpec("crunet_cifar10_dnet_anchored", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 3 variant (ours): trained for D-net, feature-guided + pixel anchor"),
+        ModelSpec("crunet_cifar10_mnet_anchored", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 3 variant (ours): trained for M-net, feature-guided + pixel anchor"),
         ModelSpec("anet", crunet_targets.anet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.35}),
         ModelSpec("bnet", crunet_targets.bnet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.39}),
         ModelSpec("model_a", crunet_targets.model_a, paper=CRUNET, table="Table 8"),

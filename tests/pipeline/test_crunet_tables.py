@@ -363,22 +363,26 @@ def test_balanced_variant_is_table3_with_its_own_crunets_and_recipe():
     assert bal.paper_similarity == {} and bal.figure == "variant (ours)"   # Tables 6-7 are read off Table 3 only
 
 
-def test_guided_variant_is_table3_with_feature_guided_crunets_and_fewer_retrain_epochs():
-    """Issue 21's third variant: Table 3 with each CRU-Net trained by recipe feature_guided (HGD's loss) on the same
-    pairs and images; its --retrain trains 5 epochs (GUIDED_RETRAIN_EPOCHS), every other setting as Table 3's."""
+@pytest.mark.parametrize("name,suffix,recipe,loss", [
+    ("crunet_table3_cifar10_guided", "guided", "feature_guided", "feature-guided loss"),
+    ("crunet_table3_cifar10_anchored", "anchored", "feature_guided_anchored", "feature-guided loss + 0.1 x pixel MSE")])
+def test_guided_variants_are_table3_with_feature_guided_crunets_and_fewer_retrain_epochs(name, suffix, recipe, loss):
+    """Issue 21's third and fourth variants: Table 3 with each CRU-Net trained by recipe feature_guided (HGD's loss)
+    or feature_guided_anchored (+ a pixel anchor) on the same pairs and images; their --retrain trains 3 epochs
+    (GUIDED_RETRAIN_EPOCHS), every other setting as Table 3's."""
 
     from keras_restore.pipeline.tables import GUIDED_RETRAIN_EPOCHS
 
-    t3, gd = TABLES["crunet_table3_cifar10_whitebox"], TABLES["crunet_table3_cifar10_guided"]
+    t3, gd = TABLES["crunet_table3_cifar10_whitebox"], TABLES[name]
     assert (gd.targets, gd.columns, gd.eval_images, gd.paper_accuracies) == (t3.targets, t3.columns, t3.eval_images,
                                                                              t3.paper_accuracies)
     assert {label: (r.restorer, r.recipe) for label, r in gd.rows.items()} == {
-        "D-Net": ("crunet_cifar10_dnet_guided", "feature_guided"), "M-Net": ("crunet_cifar10_mnet_guided", "feature_guided")}
+        "D-Net": (f"crunet_cifar10_dnet_{suffix}", recipe), "M-Net": (f"crunet_cifar10_mnet_{suffix}", recipe)}
     assert attack_tag(gd, "M-Net") == attack_tag(t3, "M-Net")
     for scale in ("quick", "default", "paper"):
         assert get_scale(scale, gd) == get_scale(scale, t3)
     retrain = get_scale("retrain", gd)
-    assert retrain.restorer_epochs == GUIDED_RETRAIN_EPOCHS == 3 and "3 epochs of the feature-guided loss (Adam 1e-4" in retrain.note
+    assert retrain.restorer_epochs == GUIDED_RETRAIN_EPOCHS == 3 and f"3 epochs of the {loss} (Adam 1e-4" in retrain.note
     assert dataclasses.replace(retrain, restorer_epochs=20, note="") == dataclasses.replace(get_scale("retrain", t3), note="")
     for label in gd.rows:
         assert models.get_spec(gd.restorer_of(label)).builder is models.get_spec("crunet_cifar10").builder

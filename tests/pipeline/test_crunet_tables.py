@@ -386,3 +386,20 @@ def test_guided_variants_are_table3_with_feature_guided_crunets_and_fewer_retrai
     assert dataclasses.replace(retrain, restorer_epochs=20, note="") == dataclasses.replace(get_scale("retrain", t3), note="")
     for label in gd.rows:
         assert models.get_spec(gd.restorer_of(label)).builder is models.get_spec("crunet_cifar10").builder
+
+
+@pytest.mark.parametrize("suffix,recipe", [("guided", "feature_guided"), ("anchored", "feature_guided_anchored")])
+def test_black_box_guided_variants_restore_with_the_other_targets_table3_variant_crunet(suffix, recipe):
+    """CRU-Net Table 5's guided / anchored variants: Table 5's rows (a target's examples, the other target's
+    CRU-Net) with the Table 3 variant's CRU-Nets, at the same scales, so both tables share one trained CRU-Net."""
+    t5, v5, v3 = (TABLES["crunet_table5_cifar10_blackbox"], TABLES[f"crunet_table5_cifar10_{suffix}"],
+                  TABLES[f"crunet_table3_cifar10_{suffix}"])
+    assert (v5.targets, v5.columns, v5.eval_images, v5.paper_accuracies) == (t5.targets, t5.columns, t5.eval_images,
+                                                                             t5.paper_accuracies)
+    assert {label: (r.restorer, r.recipe, r.trained_for) for label, r in v5.rows.items()} == {
+        "D-net/M-net": (f"crunet_cifar10_mnet_{suffix}", recipe, {"M-net": "mobilenet_cifar10"}),
+        "M-net/D-net": (f"crunet_cifar10_dnet_{suffix}", recipe, {"D-net": "densenet121_cifar10"})}
+    assert {v3.rows["M-Net"].restorer, v3.rows["D-Net"].restorer} == {r.restorer for r in v5.rows.values()}
+    for scale in ("quick", "default", "retrain", "paper"):
+        assert get_scale(scale, v5) == get_scale(scale, v3)
+    assert attack_tag(v5, "D-net/M-net") == attack_tag(t5, "D-net/M-net")   # the same cached test attacks

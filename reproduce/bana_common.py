@@ -12,7 +12,6 @@ models (``pipeline.cache.Cache``), ``--ship`` (``pipeline.ship.ship_model``), at
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 from keras_restore.pipeline.cache import default_dir as cache_default_dir

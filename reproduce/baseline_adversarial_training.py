@@ -261,7 +261,7 @@ def main(argv=None) -> dict:
 
     n = min(scale.n_eval, len(x_test))
     x, y = x_test[:n], y_test[:n]
-    rows, details = [], {}
+    rows = []
     for key, model in (("none", m1), *((k, trained[k][0]) for k in args.methods)):
         method = METHODS.get(key)
         label = "M1" if method is None else method.label

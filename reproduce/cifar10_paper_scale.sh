@@ -30,8 +30,9 @@
 #     Tables 5 and 3 (--rows) and its attack-balanced variant; then D-net's, Tables 5 and 3 whole, both shipped;
 #     Tables 6-7 (similarity) read off Table 3's run; D-net's balanced variant; the feature-guided variant (HGD's
 #     loss, crunet_table3_cifar10_guided.py: M-net's after its balanced one, D-net's last; 3 epochs each at --retrain)
-#     and with a pixel anchor (crunet_table3_cifar10_anchored.py, the same places and budget), each followed by its
-#     black-box rows (crunet_table5_cifar10_{guided,anchored}.py: the same CRU-Nets, evaluation only);
+#     with a pixel anchor (crunet_table3_cifar10_anchored.py) and with the pixel MSE at equal weight
+#     (crunet_table3_cifar10_feature_pixel.py), the same places and budget, each followed by its
+#     black-box rows (crunet_table5_cifar10_{guided,anchored,feature_pixel}.py: the same CRU-Nets, evaluation only);
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new
 #     ones (the results site flags each table made with an earlier target until then): Tables 5, 7 and 9,
 #     CRU-Net Tables 3, 5 and 6-7, papers/003 Table 3, papers/004's CIFAR-10 Tables 1-4 and warm start,
@@ -106,6 +107,9 @@ for s in $STEPS; do
             # both in the black-box setting: D-net's examples through them (evaluation only: minutes)
             step python reproduce/crunet_table5_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows D-net/M-net
             step python reproduce/crunet_table5_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows D-net/M-net
+            # and by the two losses at 1:1 (recipe feature_pixel: does one loss restore all six attacks? ~45 min)
+            step python reproduce/crunet_table3_cifar10_feature_pixel.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
+            step python reproduce/crunet_table5_cifar10_feature_pixel.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows D-net/M-net
             # both M-net CRU-Nets against the eps of FGSM / BIM (trains nothing: the ablation's curves, minutes)
             step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet --rows M-Net
             # then D-net's pairs and CRU-Net, and the whole tables: --ship puts both CRU-Nets into saved_models/
@@ -118,6 +122,8 @@ for s in $STEPS; do
             step python reproduce/crunet_table3_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_table5_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_table5_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA"
+            step python reproduce/crunet_table3_cifar10_feature_pixel.py --retrain --precision "$PRECISION" --data-dir "$DATA"
+            step python reproduce/crunet_table5_cifar10_feature_pixel.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet
             ;;
         5)

@@ -12,7 +12,8 @@ per target and eps:
 * accuracy without a defense and through each CRU-Net variant: the paper's pooled pixel MSE (CRU-Net
   Table 3's restorer, ``crunet_table3_cifar10_whitebox``), the attack-balanced one (issue 21's variant,
   ``crunet_table3_cifar10_balanced``), the one guided by the target's features (Liao et al. 2018's HGD
-  loss, ``crunet_table3_cifar10_guided``) and that one with a pixel anchor (``crunet_table3_cifar10_anchored``);
+  loss, ``crunet_table3_cifar10_guided``), that one with a pixel anchor (``crunet_table3_cifar10_anchored``) and
+  with the pixel MSE at equal weight (``crunet_table3_cifar10_feature_pixel``);
 * each CRU-Net's output error against the clean images on attacked and on clean inputs, and the share of
   the perturbation's energy it passes on to the classifier (``perturbation_passed``: 1 is the identity,
   0 a perfect restorer; :func:`keras_restore.pipeline.sweeps.defense_curves`);
@@ -54,7 +55,8 @@ STEM = "crunet_cifar10_eps_curves"
 VARIANTS = {"pooled": ("crunet_table3_cifar10_whitebox", "CRU-Net (pooled MSE, the paper's)"),
             "balanced": ("crunet_table3_cifar10_balanced", "CRU-Net (attack-balanced MSE)"),
             "guided": ("crunet_table3_cifar10_guided", "CRU-Net (feature-guided, HGD's loss)"),
-            "anchored": ("crunet_table3_cifar10_anchored", "CRU-Net (feature-guided + 0.1 x pixel MSE)")}
+            "anchored": ("crunet_table3_cifar10_anchored", "CRU-Net (feature-guided + 0.1 x pixel MSE)"),
+            "feature_pixel": ("crunet_table3_cifar10_feature_pixel", "CRU-Net (feature + pixel MSE, 1:1)")}
 EPS_255 = (0, 1, 2, 4, 8, 16)
 SCALES = {
     "quick": {"eps_255": (0, 8), "overrides": {"bim": {"nb_iter": 3}},

@@ -141,6 +141,11 @@ MODELS: dict[str, ModelSpec] = {
                   paper=CRUNET, table="Table 3 variant (ours): trained for D-net, feature-guided + pixel anchor"),
         ModelSpec("crunet_cifar10_mnet_anchored", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
                   paper=CRUNET, table="Table 3 variant (ours): trained for M-net, feature-guided + pixel anchor"),
+        # and by the two losses equally weighted (recipe feature_pixel).
+        ModelSpec("crunet_cifar10_dnet_feature_pixel", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 3 variant (ours): trained for D-net, feature + pixel MSE (1:1)"),
+        ModelSpec("crunet_cifar10_mnet_feature_pixel", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                  paper=CRUNET, table="Table 3 variant (ours): trained for M-net, feature + pixel MSE (1:1)"),
         ModelSpec("anet", crunet_targets.anet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.35}),
         ModelSpec("bnet", crunet_targets.bnet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.39}),
         ModelSpec("model_a", crunet_targets.model_a, paper=CRUNET, table="Table 8"),

@@ -34,7 +34,7 @@ import keras
 import numpy as np
 
 from keras_restore import io
-from keras_restore.validation import check_images, check_labels, check_positive_int
+from keras_restore.validation import check_images, check_positive_int
 
 
 LR_SCHEDULES = ("constant", "cosine", "cosine_warmup")

@@ -56,7 +56,7 @@ def test_stems_and_commands(reproduce_script):
     assert script._stem(whole, list(script.VARIANTS), whole) == "crunet_cifar10_eps_curves"
     assert script._stem(["M-Net"], ["pooled"], whole) == "crunet_cifar10_eps_curves_rows-m-net_variants-pooled"
     # the variants in any order are the whole run
-    assert script.parse_args(["--variants", "anchored", "guided", "balanced", "pooled"]).variants == list(script.VARIANTS)
+    assert script.parse_args(["--variants", "feature_pixel", "anchored", "guided", "balanced", "pooled"]).variants == list(script.VARIANTS)
     assert script._stem(["M-Net"], ["pooled", "balanced"], whole) == (
         "crunet_cifar10_eps_curves_rows-m-net_variants-pooled-balanced")
     assert script.not_run_command("pooled", "default", "D-Net") == (

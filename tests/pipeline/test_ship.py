@@ -6,7 +6,6 @@ import re
 
 import keras
 import numpy as np
-import pytest
 
 from keras_restore import models
 from keras_restore.models import quantize

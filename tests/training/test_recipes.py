@@ -139,16 +139,17 @@ def test_feature_guided_recipe_trains_on_the_classifier_features_and_keeps_the_b
     assert feature_before > 0 and "kept_epoch" in record
 
 
-def test_feature_guided_anchored_recipe_adds_a_tenth_of_the_pixel_mse():
-    """Recipe feature_guided_anchored: feature_guided's loss plus 0.1 x the pixel MSE in the generator's loss (the
-    anchor), everything else feature_guided's; a distinct fingerprint, so its restorers never share a cache entry."""
+@pytest.mark.parametrize("name,pixel_weight", [("feature_guided_anchored", 0.1), ("feature_pixel", 1.0)])
+def test_feature_guided_recipes_with_a_pixel_term_add_it_to_the_generator_loss(name, pixel_weight):
+    """Recipes feature_guided_anchored / feature_pixel: feature_guided's loss plus 0.1 x / 1 x the pixel MSE in the
+    generator's loss, everything else feature_guided's; distinct fingerprints, so their restorers never share a cache
+    entry."""
     import dataclasses
 
     from keras_restore.training import RECIPES
-    from keras_restore.training.gan import GANRestorer
 
-    guided, anchored = RECIPES["feature_guided"], RECIPES["feature_guided_anchored"]
-    assert anchored.weights == {"feature": 1.0, "pixel": 0.1}
+    guided, anchored = RECIPES["feature_guided"], RECIPES[name]
+    assert anchored.weights == {"feature": 1.0, "pixel": pixel_weight}
     assert dataclasses.replace(anchored, weights=guided.weights) == guided
     assert anchored.fingerprint() != guided.fingerprint()
     adv, clean, labels = _pairs()
@@ -158,7 +159,7 @@ def test_feature_guided_anchored_recipe_adds_a_tenth_of_the_pixel_mse():
     record = anchored.train(model, TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0, classifier=clf)
     hist = record["history"]
     for g, f, p in zip(hist["g_loss"], hist["feature"], hist["pixel"]):
-        assert g == pytest.approx(f + 0.1 * p, rel=1e-4) and p > 0
+        assert g == pytest.approx(f + pixel_weight * p, rel=1e-4) and p > 0
 
 
 def test_val_loss_is_checked():

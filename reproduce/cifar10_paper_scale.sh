@@ -30,7 +30,7 @@
 #     Tables 5 and 3 (--rows) and its attack-balanced variant; then D-net's, Tables 5 and 3 whole, both shipped;
 #     Tables 6-7 (similarity) read off Table 3's run; D-net's balanced variant; the feature-guided variant (HGD's
 #     loss, crunet_table3_cifar10_guided.py: M-net's after its balanced one, D-net's last; 3 epochs each at --retrain)
-#     with a pixel anchor (crunet_table3_cifar10_anchored.py) and with the pixel MSE at equal weight
+#     and the same with a pixel anchor (crunet_table3_cifar10_anchored.py) and with the pixel MSE at equal weight
 #     (crunet_table3_cifar10_feature_pixel.py), the same places and budget, each followed by its
 #     black-box rows (crunet_table5_cifar10_{guided,anchored,feature_pixel}.py: the same CRU-Nets, evaluation only);
 #  5. the default-scale CIFAR-10 results that load the shipped targets, rerun once step 1 has shipped new

@@ -65,6 +65,12 @@ class ModelSpec:
         return self.builder(**{**self.kwargs, **overrides})
 
 
+# Issue 21's CIFAR-10 CRU-Net variants (restorer-name suffix -> loss): the attack-balanced pixel MSE (recipe
+# pixel_mse_balanced), the target's features alone (feature_guided: Liao et al. 2018's HGD loss), with a pixel anchor
+# (feature_guided_anchored) and with the pixel MSE at 1:1 (feature_pixel).
+_CRUNET_CIFAR10_VARIANTS = {"balanced": "attack-balanced loss", "guided": "guided by its features (HGD loss)",
+                            "anchored": "feature-guided + pixel anchor", "feature_pixel": "feature + pixel MSE (1:1)"}
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -126,26 +132,10 @@ MODELS: dict[str, ModelSpec] = {
                   paper=CRUNET, table="Table 5 (trained for D-net)"),
         ModelSpec("crunet_cifar10_mnet", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
                   paper=CRUNET, table="Table 5 (trained for M-net)"),
-        # issue 21's variant: the same two CRU-Nets trained by the attack-balanced loss (crunet_table3_cifar10_balanced).
-        ModelSpec("crunet_cifar10_dnet_balanced", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
-                  paper=CRUNET, table="Table 3 variant (ours): trained for D-net, attack-balanced loss"),
-        ModelSpec("crunet_cifar10_mnet_balanced", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
-                  paper=CRUNET, table="Table 3 variant (ours): trained for M-net, attack-balanced loss"),
-        # and guided by the target's features alone (recipe feature_guided: Liao et al. 2018's HGD loss).
-        ModelSpec("crunet_cifar10_dnet_guided", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
-                  paper=CRUNET, table="Table 3 variant (ours): trained for D-net, guided by its features (HGD loss)"),
-        ModelSpec("crunet_cifar10_mnet_guided", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
-                  paper=CRUNET, table="Table 3 variant (ours): trained for M-net, guided by its features (HGD loss)"),
-        # and guided by them with a pixel anchor (recipe feature_guided_anchored).
-        ModelSpec("crunet_cifar10_dnet_anchored", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
-                  paper=CRUNET, table="Table 3 variant (ours): trained for D-net, feature-guided + pixel anchor"),
-        ModelSpec("crunet_cifar10_mnet_anchored", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
-                  paper=CRUNET, table="Table 3 variant (ours): trained for M-net, feature-guided + pixel anchor"),
-        # and by the two losses equally weighted (recipe feature_pixel).
-        ModelSpec("crunet_cifar10_dnet_feature_pixel", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
-                  paper=CRUNET, table="Table 3 variant (ours): trained for D-net, feature + pixel MSE (1:1)"),
-        ModelSpec("crunet_cifar10_mnet_feature_pixel", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
-                  paper=CRUNET, table="Table 3 variant (ours): trained for M-net, feature + pixel MSE (1:1)"),
+        # issue 21's variants: the same two CRU-Nets trained by other losses (crunet_table3_cifar10_<suffix>).
+        *(ModelSpec(f"crunet_cifar10_{t}_{suffix}", crunet.crunet_cifar10, dataset="cifar10", kind="restorer",
+                    paper=CRUNET, table=f"Table 3 variant (ours): trained for {t[0].upper()}-net, {loss}")
+          for suffix, loss in _CRUNET_CIFAR10_VARIANTS.items() for t in ("dnet", "mnet")),
         ModelSpec("anet", crunet_targets.anet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.35}),
         ModelSpec("bnet", crunet_targets.bnet, paper=CRUNET, table="Table 1", reported={"accuracy": 99.39}),
         ModelSpec("model_a", crunet_targets.model_a, paper=CRUNET, table="Table 8"),

@@ -507,6 +507,8 @@ CRUNET_TABLE3_BALANCED = balanced_variant(
     CRUNET_TABLE3, "crunet_table3_cifar10_balanced",
     "CRU-Net Table 3 with an attack-balanced CRU-Net loss (issue 21; not in the paper): accuracy on CIFAR-10 "
     "(white-box)", lambda row: f"{row.restorer}_balanced", paper_similarity={}, paper_similarity_table="")
+CRUNET_TABLE4 = crunet_table(4, "mnist", "black", _CRUNET_T4, "Fig. 10")
+CRUNET_TABLE5 = crunet_table(5, "cifar10", "black", _CRUNET_T5, "Fig. 11")
 # Issue 21's third variant (not in the paper): each CRU-Net guided by its frozen target alone (recipe
 # feature_guided: Liao et al. 2018's HGD loss, the MSE of the target's penultimate features of restored vs clean,
 # no pixel term), from scratch on the same pairs, images and seed. A probe on 2026-12-07 (M-net, 8,000 of the
@@ -529,53 +531,43 @@ def _guided_scales(loss: str) -> dict:
             "3e-4, the pixel-loss CRU-Nets' rate, diverged, and 1e-4 unclipped went NaN in epoch 3)")}}
 
 
-CRUNET_TABLE3_GUIDED = loss_variant(
-    CRUNET_TABLE3, "crunet_table3_cifar10_guided",
-    "CRU-Net Table 3 with a CRU-Net guided by its target's features (HGD's loss; issue 21, not in the paper): "
-    "accuracy on CIFAR-10 (white-box)", lambda row: f"{row.restorer}_guided", "feature_guided",
-    paper_similarity={}, paper_similarity_table="", scale_overrides=_guided_scales("feature-guided loss"))
+def crunet_loss_variants(suffix: str, recipe: str, loss: str, one: str, many: str) -> tuple:
+    """CRU-Net Tables 3 and 5 (CIFAR-10) with both CRU-Nets trained by ``recipe`` under the names
+    ``crunet_cifar10_{d,m}net_<suffix>`` (the same restorers in both tables: one cache entry), at the feature-guided
+    variants' scales (``--retrain``: GUIDED_RETRAIN_EPOCHS epochs of ``loss``); ``one`` / ``many`` name the
+    CRU-Net(s) in the two titles. Table 5 (black-box: a target's examples, the other target's CRU-Net) asks whether
+    what a loss on one target's features taught transfers."""
+    def restorer_of(row):
+        return f"{row.restorer}_{suffix}"
+
+    scales = _guided_scales(loss)
+    return (loss_variant(CRUNET_TABLE3, f"crunet_table3_cifar10_{suffix}",
+                         f"CRU-Net Table 3 with {one}: accuracy on CIFAR-10 (white-box)", restorer_of, recipe,
+                         paper_similarity={}, paper_similarity_table="", scale_overrides=scales),
+            loss_variant(CRUNET_TABLE5, f"crunet_table5_cifar10_{suffix}",
+                         f"CRU-Net Table 5 with {many}: accuracy with the CRU-Net trained for the other target on "
+                         "CIFAR-10 (black-box)", restorer_of, recipe, scale_overrides=scales))
+
+
+CRUNET_TABLE3_GUIDED, CRUNET_TABLE5_GUIDED = crunet_loss_variants(
+    "guided", "feature_guided", "feature-guided loss",
+    "a CRU-Net guided by its target's features (HGD's loss; issue 21, not in the paper)",
+    "CRU-Nets guided by their target's features (HGD's loss; issue 21, not in the paper)")
 # Issue 21's fourth variant (not in the paper): the third with a pixel anchor (recipe feature_guided_anchored: the
 # pixel MSE at 0.1 beside the feature loss). The feature loss alone let the output drift from the clean image (M-net's
 # kept epoch: pixel MSE 30x the identity's) until an epoch diverged; this asks whether bounding the drift keeps the
 # training stable and what it costs or gains in accuracy. Same pairs, images, seed and budget as the third.
-CRUNET_TABLE3_ANCHORED = loss_variant(
-    CRUNET_TABLE3, "crunet_table3_cifar10_anchored",
-    "CRU-Net Table 3 with a CRU-Net guided by its target's features and anchored by a pixel MSE (issue 21, not in "
-    "the paper): accuracy on CIFAR-10 (white-box)", lambda row: f"{row.restorer}_anchored", "feature_guided_anchored",
-    paper_similarity={}, paper_similarity_table="",
-    scale_overrides=_guided_scales("feature-guided loss + 0.1 x pixel MSE"))
+CRUNET_TABLE3_ANCHORED, CRUNET_TABLE5_ANCHORED = crunet_loss_variants(
+    "anchored", "feature_guided_anchored", "feature-guided loss + 0.1 x pixel MSE",
+    "a CRU-Net guided by its target's features and anchored by a pixel MSE (issue 21, not in the paper)",
+    "CRU-Nets guided by their target's features and anchored by a pixel MSE (issue 21, not in the paper)")
 # Its fifth (not in the paper): the two losses equally weighted (recipe feature_pixel; papers/003's weighting). The
 # anchored CRU-Net gave up the spatial attack, which only the pixel error measures; this asks whether one loss
 # restores all six attacks. Same pairs, images, seed and budget as the third and fourth.
-CRUNET_TABLE3_FEATURE_PIXEL = loss_variant(
-    CRUNET_TABLE3, "crunet_table3_cifar10_feature_pixel",
-    "CRU-Net Table 3 with a CRU-Net trained by its target's features and the pixel MSE, equally weighted (issue 21, "
-    "not in the paper): accuracy on CIFAR-10 (white-box)", lambda row: f"{row.restorer}_feature_pixel",
-    "feature_pixel", paper_similarity={}, paper_similarity_table="",
-    scale_overrides=_guided_scales("feature-guided loss + pixel MSE (1:1)"))
-CRUNET_TABLE4 = crunet_table(4, "mnist", "black", _CRUNET_T4, "Fig. 10")
-CRUNET_TABLE5 = crunet_table(5, "cifar10", "black", _CRUNET_T5, "Fig. 11")
-# The two feature-guided variants in the black-box setting: each target's examples restored by the guided (or
-# anchored) CRU-Net trained for the *other* target (the same restorers as the Table 3 variants: one cache entry).
-# A loss on one classifier's features can fit that classifier alone (the guided M-net CRU-Net's outputs are 30x
-# further from the clean image in pixels than its inputs), so these ask whether what it learned transfers.
-CRUNET_TABLE5_GUIDED = loss_variant(
-    CRUNET_TABLE5, "crunet_table5_cifar10_guided",
-    "CRU-Net Table 5 with CRU-Nets guided by their target's features (HGD's loss; issue 21, not in the paper): "
-    "accuracy with the CRU-Net trained for the other target on CIFAR-10 (black-box)",
-    lambda row: f"{row.restorer}_guided", "feature_guided", scale_overrides=_guided_scales("feature-guided loss"))
-CRUNET_TABLE5_ANCHORED = loss_variant(
-    CRUNET_TABLE5, "crunet_table5_cifar10_anchored",
-    "CRU-Net Table 5 with CRU-Nets guided by their target's features and anchored by a pixel MSE (issue 21, not in "
-    "the paper): accuracy with the CRU-Net trained for the other target on CIFAR-10 (black-box)",
-    lambda row: f"{row.restorer}_anchored", "feature_guided_anchored",
-    scale_overrides=_guided_scales("feature-guided loss + 0.1 x pixel MSE"))
-CRUNET_TABLE5_FEATURE_PIXEL = loss_variant(
-    CRUNET_TABLE5, "crunet_table5_cifar10_feature_pixel",
-    "CRU-Net Table 5 with CRU-Nets trained by their target's features and the pixel MSE, equally weighted (issue 21, "
-    "not in the paper): accuracy with the CRU-Net trained for the other target on CIFAR-10 (black-box)",
-    lambda row: f"{row.restorer}_feature_pixel", "feature_pixel",
-    scale_overrides=_guided_scales("feature-guided loss + pixel MSE (1:1)"))
+CRUNET_TABLE3_FEATURE_PIXEL, CRUNET_TABLE5_FEATURE_PIXEL = crunet_loss_variants(
+    "feature_pixel", "feature_pixel", "feature-guided loss + pixel MSE (1:1)",
+    "a CRU-Net trained by its target's features and the pixel MSE, equally weighted (issue 21, not in the paper)",
+    "CRU-Nets trained by their target's features and the pixel MSE, equally weighted (issue 21, not in the paper)")
 
 # Feature squeezing (Xu et al. 2018; the first training-free defense) through Table 4's pipeline:
 # the same targets, attacks and images as Table 4 (same attack cache), MNIST's 1-bit depth and 2x2

@@ -50,6 +50,9 @@ STEPS="${STEPS:-1 2 3 4}"
 # (benchmarks/results/precision_xeon_nobf16.csv). PRECISION=mixed_bfloat16 forces one, e.g. to resume a cache whose
 # restorers were trained in mixed_bfloat16 on another machine (the dtype is in a restorer's cache key).
 PRECISION="${PRECISION:-auto}"
+# Step 4's CRU-Net variants trained by a loss on the target's features: each has a Table 3 and a Table 5 script
+# (reproduce/crunet_table{3,5}_cifar10_<variant>.py; tables.crunet_loss_variants).
+FEATURE_VARIANTS="guided anchored feature_pixel"
 mkdir -p logs
 LOG=logs/cifar10_paper_scale.log
 if [ -d .venv ]; then . .venv/bin/activate; fi
@@ -100,16 +103,14 @@ for s in $STEPS; do
             # the attack-balanced variant of M-net's CRU-Net on the same pairs (the issue's ablation: the pooled MSE is
             # the spatial pairs', 2026-12-07), before D-net's pairs, so the ablation comes with the first CRU-Net
             step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
-            # and guided by MobileNet's features (HGD's loss, recipe feature_guided; 3 epochs at --retrain, ~30 min)
-            step python reproduce/crunet_table3_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
-            # and the same with a pixel anchor (recipe feature_guided_anchored: + 0.1 x pixel MSE; 3 epochs, ~30 min)
-            step python reproduce/crunet_table3_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
-            # both in the black-box setting: D-net's examples through them (evaluation only: minutes)
-            step python reproduce/crunet_table5_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows D-net/M-net
-            step python reproduce/crunet_table5_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows D-net/M-net
-            # and by the two losses at 1:1 (recipe feature_pixel: does one loss restore all six attacks? ~45 min)
-            step python reproduce/crunet_table3_cifar10_feature_pixel.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
-            step python reproduce/crunet_table5_cifar10_feature_pixel.py --retrain --precision "$PRECISION" --data-dir "$DATA" --rows D-net/M-net
+            # and the feature-loss variants (3 epochs each at --retrain, ~45 min): guided by MobileNet's features (HGD's
+            # loss, recipe feature_guided), the same with a pixel anchor (feature_guided_anchored: + 0.1 x pixel MSE) and
+            # with the pixel MSE at 1:1 (feature_pixel), each then in the black-box setting (Table 5: D-net's examples
+            # through it, evaluation only: minutes)
+            for v in $FEATURE_VARIANTS; do
+                step python "reproduce/crunet_table3_cifar10_$v.py" --retrain --precision "$PRECISION" --data-dir "$DATA" --rows M-Net
+                step python "reproduce/crunet_table5_cifar10_$v.py" --retrain --precision "$PRECISION" --data-dir "$DATA" --rows D-net/M-net
+            done
             # both M-net CRU-Nets against the eps of FGSM / BIM (trains nothing: the ablation's curves, minutes)
             step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet --rows M-Net
             # then D-net's pairs and CRU-Net, and the whole tables: --ship puts both CRU-Nets into saved_models/
@@ -118,12 +119,10 @@ for s in $STEPS; do
             step python reproduce/crunet_table3_cifar10_whitebox.py --retrain --precision "$PRECISION" --data-dir "$DATA"
             step python reproduce/crunet_table6_7_similarity.py --retrain --datasets cifar10 --data-dir "$DATA"
             step python reproduce/crunet_table3_cifar10_balanced.py --retrain --precision "$PRECISION" --data-dir "$DATA"
-            step python reproduce/crunet_table3_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA"
-            step python reproduce/crunet_table3_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA"
-            step python reproduce/crunet_table5_cifar10_guided.py --retrain --precision "$PRECISION" --data-dir "$DATA"
-            step python reproduce/crunet_table5_cifar10_anchored.py --retrain --precision "$PRECISION" --data-dir "$DATA"
-            step python reproduce/crunet_table3_cifar10_feature_pixel.py --retrain --precision "$PRECISION" --data-dir "$DATA"
-            step python reproduce/crunet_table5_cifar10_feature_pixel.py --retrain --precision "$PRECISION" --data-dir "$DATA"
+            for v in $FEATURE_VARIANTS; do
+                step python "reproduce/crunet_table3_cifar10_$v.py" --retrain --precision "$PRECISION" --data-dir "$DATA"
+                step python "reproduce/crunet_table5_cifar10_$v.py" --retrain --precision "$PRECISION" --data-dir "$DATA"
+            done
             step python reproduce/crunet_cifar10_eps_curves.py --retrain --precision "$PRECISION" --data-dir "$DATA" --quiet
             ;;
         5)

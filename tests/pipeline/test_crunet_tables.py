@@ -368,9 +368,9 @@ def test_balanced_variant_is_table3_with_its_own_crunets_and_recipe():
     ("crunet_table3_cifar10_anchored", "anchored", "feature_guided_anchored", "feature-guided loss + 0.1 x pixel MSE"),
     ("crunet_table3_cifar10_feature_pixel", "feature_pixel", "feature_pixel", "feature-guided loss + pixel MSE (1:1)")])
 def test_guided_variants_are_table3_with_feature_guided_crunets_and_fewer_retrain_epochs(name, suffix, recipe, loss):
-    """Issue 21's third and fourth variants: Table 3 with each CRU-Net trained by recipe feature_guided (HGD's loss)
-    or feature_guided_anchored (+ a pixel anchor) on the same pairs and images; their --retrain trains 3 epochs
-    (GUIDED_RETRAIN_EPOCHS), every other setting as Table 3's."""
+    """Issue 21's feature-loss variants: Table 3 with each CRU-Net trained by recipe feature_guided (HGD's loss),
+    feature_guided_anchored (+ 0.1 x pixel MSE) or feature_pixel (+ pixel MSE, 1:1) on the same pairs and images;
+    their --retrain trains 3 epochs (GUIDED_RETRAIN_EPOCHS), every other setting as Table 3's."""
 
     from keras_restore.pipeline.tables import GUIDED_RETRAIN_EPOCHS
 
@@ -392,7 +392,7 @@ def test_guided_variants_are_table3_with_feature_guided_crunets_and_fewer_retrai
 @pytest.mark.parametrize("suffix,recipe", [("guided", "feature_guided"), ("anchored", "feature_guided_anchored"),
                                            ("feature_pixel", "feature_pixel")])
 def test_black_box_guided_variants_restore_with_the_other_targets_table3_variant_crunet(suffix, recipe):
-    """CRU-Net Table 5's guided / anchored variants: Table 5's rows (a target's examples, the other target's
+    """CRU-Net Table 5's feature-loss variants: Table 5's rows (a target's examples, the other target's
     CRU-Net) with the Table 3 variant's CRU-Nets, at the same scales, so both tables share one trained CRU-Net."""
     t5, v5, v3 = (TABLES["crunet_table5_cifar10_blackbox"], TABLES[f"crunet_table5_cifar10_{suffix}"],
                   TABLES[f"crunet_table3_cifar10_{suffix}"])

@@ -148,15 +148,15 @@ def test_feature_guided_recipes_with_a_pixel_term_add_it_to_the_generator_loss(n
 
     from keras_restore.training import RECIPES
 
-    guided, anchored = RECIPES["feature_guided"], RECIPES[name]
-    assert anchored.weights == {"feature": 1.0, "pixel": pixel_weight}
-    assert dataclasses.replace(anchored, weights=guided.weights) == guided
-    assert anchored.fingerprint() != guided.fingerprint()
+    guided, variant = RECIPES["feature_guided"], RECIPES[name]
+    assert variant.weights == {"feature": 1.0, "pixel": pixel_weight}
+    assert dataclasses.replace(variant, weights=guided.weights) == guided
+    assert variant.fingerprint() != guided.fingerprint()
     adv, clean, labels = _pairs()
     keras.utils.set_random_seed(0)
     model, clf = _restorer(), _classifier()
     Classification().train(clf, TrainData(x_clean=clean, labels=labels), CFG, verbose=0)
-    record = anchored.train(model, TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0, classifier=clf)
+    record = variant.train(model, TrainData(x_adv=adv, x_clean=clean), CFG, verbose=0, classifier=clf)
     hist = record["history"]
     for g, f, p in zip(hist["g_loss"], hist["feature"], hist["pixel"]):
         assert g == pytest.approx(f + pixel_weight * p, rel=1e-4) and p > 0

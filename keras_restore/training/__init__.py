@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from keras_restore.models.layers import straight_through_clips
 from keras_restore.training.loop import (
-    RESTORER_DEFAULTS, KeepBest, LossPerGroup, RunLog, StopOnNonFinite, TrainConfig, build_model, fit, float32_copy, make_dataset, precise_batchnorm,
+    RESTORER_DEFAULTS, AtomicBackupAndRestore, KeepBest, LossPerGroup, RunLog, StopOnNonFinite, TrainConfig, build_model, fit, float32_copy, make_dataset, precise_batchnorm,
     shuffled_pairs,
 )
 from keras_restore.training.recipes import (
@@ -37,7 +37,7 @@ def train_restorer(model, x_adv, x_clean, config: TrainConfig | None = None, *, 
                         checkpoint_dir=checkpoint_dir, verbose=verbose)
 
 
-__all__ = ["build_model", "float32_copy", "precise_batchnorm", "TrainConfig", "RESTORER_DEFAULTS", "KeepBest", "LossPerGroup", "RunLog", "StopOnNonFinite", "fit", "make_dataset", "shuffled_pairs",
+__all__ = ["build_model", "float32_copy", "precise_batchnorm", "TrainConfig", "RESTORER_DEFAULTS", "AtomicBackupAndRestore", "KeepBest", "LossPerGroup", "RunLog", "StopOnNonFinite", "fit", "make_dataset", "shuffled_pairs",
            "straight_through_clips", "train_classifier", "train_restorer", "Recipe", "TrainData", "PixelLoss",
            "GAN", "FeatureMatching", "Stages", "Classification", "AdversarialTraining", "MagNetDenoising",
            "WGANGenerator", "WGANGP", "RECIPES",

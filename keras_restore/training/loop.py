@@ -6,7 +6,8 @@ Every recipe (:mod:`keras_restore.training.recipes`) ends in :func:`fit`:
   batch, prefetch), the last ``val_fraction`` of the examples held out for validation;
 * resume: ``keras.callbacks.BackupAndRestore`` -- an interrupted run (Ctrl-C, SIGKILL, power
   loss) resumes from its last finished epoch when the same call is made again; the backup is
-  removed when training completes;
+  removed when training completes. :class:`AtomicBackupAndRestore` replaces its files atomically
+  (Keras writes them in place, and a cut during that write lost the whole backup);
 * keep-best: with ``keep_best`` the weights of the epoch with the lowest validation loss are kept
   (the CIFAR-10 restorer's validation MSE once jumped from 0.013 to 0.064 in its last epoch);
 * loss per group (papers/001 Figs. 3-5): :class:`LossPerGroup` records, before training and
@@ -26,6 +27,7 @@ see :class:`keras_restore.training.recipes.PixelLoss`.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,7 +259,7 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
         callbacks.append(best)
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"))
+        callbacks.append(AtomicBackupAndRestore(str(checkpoint_dir)))
     if monitor is not None:   # after BackupAndRestore: a resumed run has its weights back first
         monitor.backup_dir = checkpoint_dir
         callbacks.append(monitor)
@@ -299,6 +301,40 @@ def fit(model, x, y, config: TrainConfig, checkpoint_dir=None, verbose=2, keep_b
     if monitor is not None:
         record["loss_per_attack"] = monitor.record()
     return record
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """``keras.callbacks.BackupAndRestore`` (one backup per finished epoch) whose two files are replaced
+    atomically: written to a temporary file in ``backup_dir``, flushed to disk, then renamed over the old one.
+
+    Why: Keras (3.11-3.15, ``BackupAndRestore._save_model``) writes ``latest.weights.h5`` and
+    ``training_metadata.json`` in place. A run killed during that write (the end of a session, SIGKILL, power
+    loss: the paper-scale CIFAR-10 runs here are cut every few hours) leaves a truncated file that the next
+    attempt cannot load: ``fit`` fails at its start, and the backup, hours of epochs, must be deleted by hand.
+    Here either file is the old one or the new one, never a part. The weights are renamed first, so a cut
+    between the two renames (microseconds) makes the resumed run redo the epoch from that epoch's weights,
+    never skip one. Loading is Keras' own; the file names and format are unchanged, so a backup written by
+    plain ``BackupAndRestore`` resumes here and vice versa. Only ``save_freq="epoch"`` and no
+    ``double_checkpoint`` (the atomic replace makes the second copy unnecessary)."""
+
+    TMP = ".latest.tmp.weights.h5"   # Keras' save_weights needs the .weights.h5 suffix
+
+    def __init__(self, backup_dir: str, delete_checkpoint: bool = True):
+        super().__init__(backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=delete_checkpoint)
+
+    def _save_model(self):
+        folder = Path(self.backup_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / self.TMP
+        try:
+            self.model.save_weights(str(tmp), overwrite=True)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, self._weights_path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        io.write_json(self._training_metadata_path,
+                      {"epoch": int(self._current_epoch), "batch": int(self._last_batch_seen)})
 
 
 class _BackupFile(keras.callbacks.Callback):

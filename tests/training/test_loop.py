@@ -2,6 +2,7 @@
 restorer trains, its argument checks, and its survival of an interrupted (resumed) run."""
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -212,6 +213,33 @@ def test_record_of_a_run_resumed_after_its_last_epoch(tmp_path, monkeypatch):
     assert rec["history_epochs"] == [1, 2, 3] and rec["resumed"]["at_epoch"] == 4
     assert rec["resumed"]["earlier_seconds"] > 0
     assert rec["history"]["val_loss"][rec["kept_epoch"] - 1] == min(rec["history"]["val_loss"])
+
+
+def test_a_cut_while_the_backup_is_written_keeps_the_previous_backup(tmp_path, monkeypatch):
+    # Keras' BackupAndRestore writes latest.weights.h5 in place: killed mid-write, it left a truncated file that
+    # the next attempt could not load. AtomicBackupAndRestore writes a temporary file and renames it.
+    adv, clean, groups = _pairs()
+    ckpt = tmp_path / "ckpt"
+    save, calls = keras.Model.save_weights, []
+
+    def cut_during_second_save(self, filepath, *args, **kwargs):
+        calls.append(str(filepath))
+        if len(calls) == 2:   # epoch 2's backup: half a file, then the power goes
+            Path(filepath).write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
+            raise KeyboardInterrupt("power cut")
+        return save(self, filepath, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save_weights", cut_during_second_save)
+    with pytest.raises(KeyboardInterrupt, match="power cut"):
+        training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
+    monkeypatch.undo()
+    assert json.loads((ckpt / "training_metadata.json").read_text())["epoch"] == 1
+    assert not (ckpt / training.AtomicBackupAndRestore.TMP).exists()
+    h5 = keras.Model.load_weights   # epoch 1's weights are whole: they load into a fresh model
+    h5(_restorer(), str(ckpt / "latest.weights.h5"))
+    rec = training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
+    assert rec["resumed"]["at_epoch"] == 2 and rec["history_epochs"] == [1, 2, 3]
+    assert not ckpt.exists()   # removed when training completed
 
 
 def test_fit_twice_on_one_model_starts_at_epoch_one(tmp_path, monkeypatch):

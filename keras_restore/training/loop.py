@@ -307,7 +307,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """``keras.callbacks.BackupAndRestore`` (one backup per finished epoch) whose two files are replaced
     atomically: written to a temporary file in ``backup_dir``, flushed to disk, then renamed over the old one.
 
-    Why: Keras (3.11-3.15, ``BackupAndRestore._save_model``) writes ``latest.weights.h5`` and
+    Why: Keras 3 (read in 3.15.1, ``BackupAndRestore._save_model``) writes ``latest.weights.h5`` and
     ``training_metadata.json`` in place. A run killed during that write (the end of a session, SIGKILL, power
     loss: the paper-scale CIFAR-10 runs here are cut every few hours) leaves a truncated file that the next
     attempt cannot load: ``fit`` fails at its start, and the backup, hours of epochs, must be deleted by hand.

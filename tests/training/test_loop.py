@@ -235,8 +235,7 @@ def test_a_cut_while_the_backup_is_written_keeps_the_previous_backup(tmp_path, m
     monkeypatch.undo()
     assert json.loads((ckpt / "training_metadata.json").read_text())["epoch"] == 1
     assert not (ckpt / training.AtomicBackupAndRestore.TMP).exists()
-    h5 = keras.Model.load_weights   # epoch 1's weights are whole: they load into a fresh model
-    h5(_restorer(), str(ckpt / "latest.weights.h5"))
+    _restorer().load_weights(str(ckpt / "latest.weights.h5"))   # epoch 1's weights are whole: they load
     rec = training.train_restorer(_restorer(), adv, clean, CFG, checkpoint_dir=ckpt, verbose=0, groups=groups)
     assert rec["resumed"]["at_epoch"] == 2 and rec["history_epochs"] == [1, 2, 3]
     assert not ckpt.exists()   # removed when training completed
